@@ -1,0 +1,89 @@
+# ram: the Recurrent Attention Model in plain C++17.
+#   make          build build/ram
+#   make run      fetch MNIST, train a short default run, print the test error
+#   make test     build and run every unit test (gradients in double precision)
+#   make bench    GEMM GFLOP/s, training and inference images/s
+#   make debug    build/ram-debug with -g and address/undefined sanitizers
+#   make clean    remove build/
+
+CXX      ?= g++
+CXXFLAGS ?= -O2
+CXXFLAGS += -std=c++17 -Wall -Wextra -pthread -MMD -MP -Isrc
+LDFLAGS  += -pthread
+
+# SIMD kernels: x86-64 gets AVX2 and AVX-512 files, chosen at run time by
+# CPUID; every machine gets the portable scalar path. Set SIMD=none to build
+# the scalar path alone.
+ARCH := $(shell $(CXX) -dumpmachine 2>/dev/null | cut -d- -f1)
+SIMD ?= $(if $(filter x86_64 amd64,$(ARCH)),x86,none)
+SIMD_SRC := src/gemm_avx2.cpp src/gemm_avx512.cpp
+ifeq ($(SIMD),x86)
+  CXXFLAGS += -DRAM_X86_KERNELS
+else
+  SIMD_SRC_SKIP := $(SIMD_SRC)
+endif
+
+LIB_SRC  := $(filter-out src/main.cpp $(SIMD_SRC_SKIP),$(wildcard src/*.cpp))
+F32_OBJ  := $(LIB_SRC:src/%.cpp=build/f32/%.o)
+F64_OBJ  := $(LIB_SRC:src/%.cpp=build/f64/%.o)
+TEST_F32 := $(wildcard tests/test_*.cpp) tests/doctest_main.cpp
+TEST_F64 := $(wildcard tests/grad_*.cpp) tests/doctest_main.cpp
+
+all: build/ram
+
+# Debian's libstb-dev and doctest-dev: installed here when missing and root.
+DEPS_STAMP := build/.deps
+$(DEPS_STAMP):
+	@mkdir -p build
+	@sh data/install_deps.sh
+	@touch $@
+
+build/ram: $(F32_OBJ) build/f32/main.o
+	$(CXX) $(LDFLAGS) -o $@ $^
+
+build/f32/%.o: src/%.cpp | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+build/f64/%.o: src/%.cpp | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -DRAM_DOUBLE -c -o $@ $<
+build/f32/tests/%.o: tests/%.cpp | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+build/f64/tests/%.o: tests/%.cpp | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -DRAM_DOUBLE -c -o $@ $<
+
+# Only the kernel files are compiled for the wider instruction sets.
+build/f32/gemm_avx2.o build/f64/gemm_avx2.o: CXXFLAGS += -mavx2 -mfma
+build/f32/gemm_avx512.o build/f64/gemm_avx512.o: CXXFLAGS += -mavx512f -mavx512vl -mfma
+
+build/test_f32: $(TEST_F32:tests/%.cpp=build/f32/tests/%.o) $(F32_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^
+build/test_f64: $(TEST_F64:tests/%.cpp=build/f64/tests/%.o) $(F64_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^
+
+# Gradient checks (double build), then everything else (the float program).
+test: build/test_f64 build/test_f32
+	build/test_f64
+	build/test_f32
+
+bench: build/ram
+	build/ram bench
+
+MNIST_DIR ?= data/mnist
+RUN_DIR   ?= runs/quick
+run: build/ram
+	sh data/fetch_mnist.sh $(MNIST_DIR)
+	build/ram train --dataset mnist --data $(MNIST_DIR) --epochs 8 --out $(RUN_DIR)
+
+debug: $(DEPS_STAMP)
+	$(CXX) -std=c++17 -Wall -Wextra -pthread -Isrc -g -O1 -fsanitize=address,undefined \
+	  -o build/ram-debug $(filter-out $(SIMD_SRC_SKIP),$(wildcard src/*.cpp)) \
+	  $(if $(filter x86,$(SIMD)),-DRAM_X86_KERNELS)
+
+clean:
+	rm -rf build
+
+.PHONY: all test bench run debug clean
+-include $(wildcard build/*/*.d build/*/tests/*.d)

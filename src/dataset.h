@@ -1,0 +1,44 @@
+// dataset.h: images and labels in memory, and the train/validation/test split.
+//
+// Pixels stay as the bytes the files hold (0..255), [N, C, H, W]; the glimpse
+// sensor scales them to [0, 1] as it reads them, so a data set costs one byte
+// a pixel in memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+struct Dataset {
+  int count = 0;     // N images
+  int channels = 0;  // C: 1 for MNIST, 3 for CIFAR-10
+  int height = 0;    // H pixels
+  int width = 0;     // W pixels
+  int classes = 0;   // A: number of labels
+  std::vector<uint8_t> pixels;  // [N, C, H, W]
+  std::vector<uint8_t> labels;  // [N], each < classes
+
+  const uint8_t* image(int i) const {
+    return pixels.data() + static_cast<size_t>(i) * channels * height * width;
+  }
+  int image_size() const { return channels * height * width; }
+};
+
+struct DataSplits {
+  Dataset train, valid, test;
+};
+
+// The images at `indices` of `source`, in that order.
+Dataset subset(const Dataset& source, const std::vector<int>& indices);
+
+// Reads one IDX image file (magic 0x00000803) / label file (0x00000801).
+// Every problem (missing file, wrong magic, counts or sizes that disagree with
+// the file length, a label out of range) throws std::runtime_error naming the
+// file and what is wrong.
+Dataset read_idx_images(const std::string& path);
+std::vector<uint8_t> read_idx_labels(const std::string& path, int classes);
+
+// MNIST from the four original IDX files in `dir`. The 60,000 training images
+// are shuffled by `seed` and cut 50,000 train / 10,000 validation; the 10,000
+// test images are the test split.
+DataSplits load_mnist(const std::string& dir, uint64_t seed);

@@ -1,0 +1,62 @@
+// gemm.h: the matrix product every layer of the model runs on.
+//
+//   C[M, N] = (accumulate ? C : 0) + op(A)[M, K] * op(B)[K, N]
+//
+// op(X) is X or its transpose. Row-major storage throughout; lda, ldb, ldc are
+// row strides in elements. A linear layer y = x W + b with W stored [in, out]
+// needs all three forms:
+//   forward   Y  = X  * W      (no, no)
+//   backward  dX = dY * W^T    (no, yes)
+//   backward  dW += X^T * dY   (yes, no, accumulate)
+//
+// The float product is dispatched at run time to the fastest kernel the CPU
+// supports (AVX-512, AVX2+FMA, or the portable scalar loop). The double
+// product, used by the gradient-test build, is the naive reference loop,
+// which also stays forever as the reference every fast path is tested against.
+#pragma once
+
+#include <string>
+#include <vector>
+
+enum class Trans { no, yes };
+
+// Kernel families. `scalar` is portable C++ and always present.
+enum class GemmPath { scalar, avx2, avx512 };
+
+void gemm(Trans trans_a, Trans trans_b, int M, int N, int K,
+          const float* A, int lda, const float* B, int ldb,
+          float* C, int ldc, bool accumulate);
+
+void gemm(Trans trans_a, Trans trans_b, int M, int N, int K,
+          const double* A, int lda, const double* B, int ldb,
+          double* C, int ldc, bool accumulate);
+
+// The same float product through one named path (tests and the benchmark).
+void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, int K,
+                    const float* A, int lda, const float* B, int ldb,
+                    float* C, int ldc, bool accumulate);
+
+// Paths this CPU and this build can run, scalar first.
+std::vector<GemmPath> gemm_paths_available();
+// The path gemm() uses: the best available, or the one named by the
+// environment variable RAM_GEMM=scalar|avx2|avx512.
+GemmPath gemm_active_path();
+const char* gemm_path_name(GemmPath path);
+
+// The naive triple loop: the definition of the product.
+template <class T>
+void gemm_reference(Trans trans_a, Trans trans_b, int M, int N, int K,
+                    const T* A, int lda, const T* B, int ldb,
+                    T* C, int ldc, bool accumulate) {
+  for (int i = 0; i < M; ++i) {
+    for (int j = 0; j < N; ++j) {
+      T sum = 0;
+      for (int k = 0; k < K; ++k) {
+        T a = trans_a == Trans::no ? A[i * lda + k] : A[k * lda + i];
+        T b = trans_b == Trans::no ? B[k * ldb + j] : B[j * ldb + k];
+        sum += a * b;
+      }
+      C[i * ldc + j] = accumulate ? C[i * ldc + j] + sum : sum;
+    }
+  }
+}

@@ -1,0 +1,54 @@
+// linear.cpp: the affine map and the rectifier every component is built from.
+//
+// Not a paper component: these are the two layers that the glimpse network,
+// the core, the location, action and baseline networks all share.
+#include <algorithm>
+
+#include "gemm.h"
+#include "model.h"
+
+// y[B, out] = x[B, in] W[in, out] + b[out]
+void linear_forward(int B, const real* x, int ldx, const LinearParams& p, real* y, int ldy) {
+  for (int r = 0; r < B; ++r) {
+    real* y_r = y + static_cast<std::size_t>(r) * ldy;
+    if (p.b)
+      std::copy(p.b, p.b + p.out, y_r);
+    else
+      std::fill(y_r, y_r + p.out, real(0));
+  }
+  gemm(Trans::no, Trans::no, B, p.out, p.in, x, ldx, p.W, p.out, y, ldy, /*accumulate=*/true);
+}
+
+// Forward was y = x W + b, so
+//   dW += x^T dy      (every row of the batch contributes)
+//   db += sum_r dy_r
+//   dx  = dy W^T
+void linear_backward(int B, const real* x, int ldx, const real* dy, int lddy,
+                     const LinearParams& p, const LinearParams& grad,
+                     real* dx, int lddx, bool accumulate_dx) {
+  gemm(Trans::yes, Trans::no, p.in, p.out, B, x, ldx, dy, lddy, grad.W, p.out, true);
+  if (grad.b) {
+    for (int r = 0; r < B; ++r) {
+      const real* dy_r = dy + static_cast<std::size_t>(r) * lddy;
+      for (int j = 0; j < p.out; ++j) grad.b[j] += dy_r[j];
+    }
+  }
+  if (dx) gemm(Trans::no, Trans::yes, B, p.in, p.out, dy, lddy, p.W, p.out, dx, lddx, accumulate_dx);
+}
+
+void relu_forward(int B, int n, real* y, int ldy) {
+  for (int r = 0; r < B; ++r) {
+    real* y_r = y + static_cast<std::size_t>(r) * ldy;
+    for (int j = 0; j < n; ++j) y_r[j] = y_r[j] > 0 ? y_r[j] : real(0);
+  }
+}
+
+// Forward was y = max(0, a), so da = dy * [y > 0]. Reading the output rather
+// than the input saves storing a; at a == 0 exactly both give 0.
+void relu_backward(int B, int n, const real* y, int ldy, real* dy, int lddy) {
+  for (int r = 0; r < B; ++r) {
+    const real* y_r = y + static_cast<std::size_t>(r) * ldy;
+    real* dy_r = dy + static_cast<std::size_t>(r) * lddy;
+    for (int j = 0; j < n; ++j) dy_r[j] = y_r[j] > 0 ? dy_r[j] : real(0);
+  }
+}

@@ -1,0 +1,247 @@
+// main.cpp: the command line.
+//
+//   ram train  --dataset mnist --data DIR --out RUN_DIR [flags]   train a model
+//   ram eval   --checkpoint RUN_DIR/model.bin --split valid|test  evaluate one
+//   ram bench  [flags]                                            measure speed
+//
+// Every problem with the command line or the input files is an error message
+// naming the flag or file, and exit code 2.
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench.h"
+#include "checkpoint.h"
+#include "thread_pool.h"
+#include "train.h"
+
+namespace {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+const char* kUsage = R"(usage:
+  ram train --out RUN_DIR [--dataset mnist] [--data DIR] [flags]   train, checkpoint, report
+  ram eval  --checkpoint RUN_DIR/model.bin [--split valid|test] [--data DIR] [--threads N]
+  ram bench [--glimpses T] [--batch B] [--threads N] [--patch P] [--scales K] [--seconds S]
+
+train flags (defaults are the Torch RAM code's):
+  --dataset NAME       mnist                                     [mnist]
+  --data DIR           directory of the data set's files          [data/mnist]
+  --glimpses T         glimpses per image                         [7]
+  --patch P            retina patch side, pixels                  [8]
+  --scales K           patches per glimpse                        [1]
+  --glimpse-scale S    width ratio of successive patches          [2]
+  --unit-pixels U      pixels from the centre to location 1       [13]
+  --sigma SD           std. deviation of the location policy      [0.22]
+  --optimizer NAME     sgd (momentum 0.9) or adam                 [sgd]
+  --lr LR              learning rate                              [sgd 0.01, adam 0.001]
+  --min-lr LR          floor of the linear decay                  [1e-5]
+  --decay-epochs N     epochs over which lr decays to min-lr      [800]
+  --momentum M         SGD momentum                               [0.9]
+  --batch B            images per update                          [20]
+  --epochs N           passes over the training split             [100]
+  --seed S             fixes split, weights, order and noise      [1]
+  --threads N          worker threads; results do not depend on it [cores]
+  --shards N           fixed cut of each batch for parallel work   [2]
+  --out RUN_DIR        where metrics.csv, model.bin, last.bin go  (required)
+  --resume             continue the run in RUN_DIR from last.bin
+)";
+
+// Flags seen on the command line, with their text values.
+class Flags {
+ public:
+  Flags(int argc, char** argv, int first, const std::set<std::string>& valued,
+        const std::set<std::string>& switches) {
+    for (int i = first; i < argc; ++i) {
+      std::string name = argv[i];
+      if (name == "-h" || name == "--help") throw UsageError("");
+      if (switches.count(name)) {
+        values_[name] = "1";
+      } else if (valued.count(name)) {
+        if (i + 1 >= argc) throw UsageError(name + ": needs a value");
+        values_[name] = argv[++i];
+      } else {
+        throw UsageError(name.rfind("--", 0) == 0 ? "unknown flag " + name
+                                                  : "unexpected argument '" + name + "'");
+      }
+    }
+  }
+  bool has(const std::string& name) const { return values_.count(name) > 0; }
+  const std::map<std::string, std::string>& all() const { return values_; }
+  std::string text(const std::string& name, const std::string& fallback) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? fallback : it->second;
+  }
+  long integer(const std::string& name, long fallback, long lo, long hi) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) return fallback;
+    errno = 0;
+    char* end = nullptr;
+    long v = std::strtol(it->second.c_str(), &end, 10);
+    if (errno || end == it->second.c_str() || *end)
+      throw UsageError(name + ": '" + it->second + "' is not a whole number");
+    if (v < lo || v > hi)
+      throw UsageError(name + ": " + it->second + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
+    return v;
+  }
+  double number(const std::string& name, double fallback, double lo, double hi) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) return fallback;
+    errno = 0;
+    char* end = nullptr;
+    double v = std::strtod(it->second.c_str(), &end);
+    if (errno || end == it->second.c_str() || *end || !std::isfinite(v))
+      throw UsageError(name + ": '" + it->second + "' is not a number");
+    if (v < lo || v > hi)
+      throw UsageError(name + ": " + it->second + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return v;
+  }
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+int default_threads() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(std::min(n, 64u));
+}
+
+std::string join_command(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) {
+    if (i) s += ' ';
+    s += argv[i];
+  }
+  return s;
+}
+
+int command_train(int argc, char** argv) {
+  const Flags f(argc, argv, 2,
+                {"--dataset", "--data", "--glimpses", "--patch", "--scales", "--glimpse-scale", "--unit-pixels",
+                 "--sigma", "--optimizer", "--lr", "--min-lr", "--decay-epochs", "--momentum", "--batch",
+                 "--epochs", "--seed", "--threads", "--shards", "--out"},
+                {"--resume"});
+  if (!f.has("--out")) throw UsageError("train: --out RUN_DIR is required");
+  TrainConfig c;
+  c.out_dir = f.text("--out", "");
+  c.dataset = f.text("--dataset", c.dataset);
+  c.data_dir = f.text("--data", c.data_dir);
+  ModelConfig& m = c.model;
+  m.glimpses = f.integer("--glimpses", m.glimpses, 1, 64);
+  m.patch = f.integer("--patch", m.patch, 1, 64);
+  m.scales = f.integer("--scales", m.scales, 1, 6);
+  m.glimpse_scale = f.integer("--glimpse-scale", m.glimpse_scale, 1, 4);
+  m.unit_pixels = f.number("--unit-pixels", m.unit_pixels, 1e-3, 1000);
+  m.sigma = f.number("--sigma", m.sigma, 1e-4, 2);
+  const std::string opt = f.text("--optimizer", "sgd");
+  if (opt == "sgd") {
+    c.optimizer.kind = OptimizerKind::sgd;
+  } else if (opt == "adam") {
+    c.optimizer.kind = OptimizerKind::adam;
+    c.optimizer.lr = 0.001;
+  } else {
+    throw UsageError("--optimizer: '" + opt + "' is not one of sgd, adam");
+  }
+  c.optimizer.lr = f.number("--lr", c.optimizer.lr, 1e-9, 10);
+  c.optimizer.min_lr = f.number("--min-lr", c.optimizer.min_lr, 0, 10);
+  c.optimizer.decay_epochs = f.number("--decay-epochs", c.optimizer.decay_epochs, 0, 1e7);
+  c.optimizer.momentum = f.number("--momentum", c.optimizer.momentum, 0, 0.9999);
+  c.batch = f.integer("--batch", c.batch, 1, 65536);
+  c.epochs = f.integer("--epochs", c.epochs, 0, 1000000);
+  c.seed = static_cast<uint64_t>(f.integer("--seed", 1, 0, 1L << 62));
+  c.threads = f.integer("--threads", default_threads(), 1, 256);
+  c.shards = f.integer("--shards", c.shards, 1, 256);
+  const bool resume = f.has("--resume");
+  if (resume) {
+    // The run's own settings come from last.bin; flags other than these
+    // may not contradict them.
+    const std::set<std::string> may_change = {"--out", "--resume", "--epochs", "--threads", "--data"};
+    Checkpoint saved = load_checkpoint(c.out_dir + "/last.bin");
+    for (const auto& flag : f.all())
+      if (!may_change.count(flag.first))
+        throw UsageError(flag.first + ": cannot be changed when resuming; the run's settings come from " +
+                         c.out_dir + "/last.bin (only --epochs, --threads and --data may be given)");
+    TrainConfig saved_config = saved.config;
+    saved_config.out_dir = c.out_dir;
+    saved_config.threads = c.threads;
+    if (f.has("--epochs")) saved_config.epochs = c.epochs;
+    if (f.has("--data")) saved_config.data_dir = c.data_dir;
+    c = saved_config;
+  }
+  const double test_error = train(c, resume, join_command(argc, argv));
+  std::printf("test_error=%.4f\n", test_error);
+  return 0;
+}
+
+int command_eval(int argc, char** argv) {
+  const Flags f(argc, argv, 2, {"--checkpoint", "--split", "--data", "--threads"}, {});
+  if (!f.has("--checkpoint")) throw UsageError("eval: --checkpoint FILE is required");
+  const std::string split = f.text("--split", "test");
+  if (split != "valid" && split != "test") throw UsageError("--split: '" + split + "' is not one of valid, test");
+  Checkpoint ck = load_checkpoint(f.text("--checkpoint", ""));
+  TrainConfig c = ck.config;
+  c.data_dir = f.text("--data", c.data_dir);
+  ModelConfig loaded = c.model;
+  DataSplits data = load_dataset(c.dataset, c.data_dir, c.seed, c.model);
+  if (loaded.channels != c.model.channels || loaded.height != c.model.height || loaded.width != c.model.width ||
+      loaded.classes != c.model.classes)
+    throw UsageError(c.data_dir + ": images differ in shape from those the checkpoint was trained on");
+  Parameters params(c.model);
+  restore_parameters(ck, params);
+  ThreadPool pool(f.integer("--threads", default_threads(), 1, 256));
+  const Evaluation e = evaluate(params, c.model, split == "valid" ? data.valid : data.test, pool);
+  std::printf("%s: %d images, nll %.4f\n", split.c_str(), (split == "valid" ? data.valid : data.test).count, e.nll);
+  std::printf("%s_error=%.4f\n", split.c_str(), e.error);
+  return 0;
+}
+
+int command_bench(int argc, char** argv) {
+  const Flags f(argc, argv, 2, {"--glimpses", "--batch", "--threads", "--patch", "--scales", "--seconds"}, {});
+  BenchConfig b;
+  b.model.glimpses = f.integer("--glimpses", 6, 1, 64);
+  b.model.patch = f.integer("--patch", b.model.patch, 1, 64);
+  b.model.scales = f.integer("--scales", b.model.scales, 1, 6);
+  b.batch = f.integer("--batch", 128, 1, 65536);
+  b.threads = f.integer("--threads", default_threads(), 1, 256);
+  b.seconds = f.number("--seconds", b.seconds, 0.1, 600);
+  run_bench(b);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string command = argc > 1 ? argv[1] : "";
+  try {
+    if (command == "train") return command_train(argc, argv);
+    if (command == "eval") return command_eval(argc, argv);
+    if (command == "bench") return command_bench(argc, argv);
+    if (command == "-h" || command == "--help" || command == "help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    throw UsageError(command.empty() ? "no command given" : "unknown command '" + command + "'");
+  } catch (const UsageError& e) {
+    if (*e.what()) std::fprintf(stderr, "error: %s\n\n", e.what());
+    std::fputs(kUsage, stderr);
+    return *e.what() ? 2 : 0;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    std::fprintf(stderr, "error: %s\n", what.c_str());
+    // A run that diverged is not an input problem.
+    return what.rfind("training stopped", 0) == 0 ? 1 : 2;
+  }
+}

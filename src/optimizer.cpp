@@ -1,0 +1,53 @@
+// optimizer.cpp: SGD with momentum (the Torch RAM code's optimizer) and Adam
+// (the PyTorch RAM code's), over the flat parameter buffer.
+#include "optimizer.h"
+
+#include <algorithm>
+#include <cmath>
+
+double learning_rate_at(const OptimizerConfig& c, int epoch) {
+  if (c.decay_epochs <= 0) return c.lr;
+  const double lr = c.lr + (c.min_lr - c.lr) * (epoch / c.decay_epochs);
+  return c.lr >= c.min_lr ? std::max(lr, c.min_lr) : c.lr;
+}
+
+Optimizer::Optimizer(const OptimizerConfig& config, std::size_t size) : config_(config) {
+  first.reshape({static_cast<int>(size)});
+  first.zero();
+  if (config.kind == OptimizerKind::adam) {
+    second.reshape({static_cast<int>(size)});
+    second.zero();
+  }
+}
+
+void Optimizer::step(real* params, const real* grads, double lr) {
+  const std::size_t n = first.size();
+  ++steps;
+  if (config_.kind == OptimizerKind::sgd) {
+    // v = momentum * v + g;  theta -= lr * v
+    const real mu = static_cast<real>(config_.momentum), rate = static_cast<real>(lr);
+    real* v = first.data();
+    for (std::size_t i = 0; i < n; ++i) {
+      v[i] = mu * v[i] + grads[i];
+      params[i] -= rate * v[i];
+    }
+    return;
+  }
+  // Adam: m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+  // theta -= lr * m_hat / (sqrt(v_hat) + eps), with the bias corrections
+  // m_hat = m / (1 - b1^k), v_hat = v / (1 - b2^k) folded into one step size.
+  const double b1 = config_.beta1, b2 = config_.beta2;
+  const double correction1 = 1 - std::pow(b1, static_cast<double>(steps));
+  const double correction2 = 1 - std::pow(b2, static_cast<double>(steps));
+  const real step_size = static_cast<real>(lr * std::sqrt(correction2) / correction1);
+  const real eps_hat = static_cast<real>(config_.eps * std::sqrt(correction2));
+  real* m = first.data();
+  real* v = second.data();
+  const real rb1 = static_cast<real>(b1), rb2 = static_cast<real>(b2);
+  for (std::size_t i = 0; i < n; ++i) {
+    const real g = grads[i];
+    m[i] = rb1 * m[i] + (1 - rb1) * g;
+    v[i] = rb2 * v[i] + (1 - rb2) * g * g;
+    params[i] -= step_size * m[i] / (std::sqrt(v[i]) + eps_hat);
+  }
+}

@@ -1,0 +1,38 @@
+// optimizer.h: the two update rules training offers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tensor.h"
+
+enum class OptimizerKind { sgd, adam };
+
+struct OptimizerConfig {
+  OptimizerKind kind = OptimizerKind::sgd;
+  double lr = 0.01;           // learning rate at epoch 0
+  double min_lr = 1e-5;       // floor of the linear decay (Torch --minLR)
+  double decay_epochs = 800;  // epochs over which lr falls to min_lr (Torch --saturateEpoch)
+  double momentum = 0.9;      // SGD only (Torch --momentum)
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // Adam only (Kingma and Ba 2015)
+};
+
+// The learning rate of an epoch (0-based): linear from lr to min_lr over
+// decay_epochs, then min_lr, as the Torch code schedules it.
+double learning_rate_at(const OptimizerConfig& config, int epoch);
+
+class Optimizer {
+ public:
+  Optimizer(const OptimizerConfig& config, std::size_t size);
+  // One update of params [n] from grads [n] at learning rate lr.
+  void step(real* params, const real* grads, double lr);
+
+  const OptimizerConfig& config() const { return config_; }
+  // State for checkpoints: the update count and the moment buffers
+  // (SGD: velocity in first; Adam: first and second moments).
+  int64_t steps = 0;
+  Tensor first, second;
+
+ private:
+  OptimizerConfig config_;
+};

@@ -1,0 +1,105 @@
+// parameters.cpp: every weight of the model in one flat buffer.
+//
+// The layout is fixed by the configuration alone, so a gradient buffer built
+// from the same configuration lines up element for element with the weights,
+// and a checkpoint is the flat array written out in order.
+#include <stdexcept>
+
+#include "model.h"
+#include "random.h"
+
+void ModelConfig::validate() const {
+  auto need = [](bool ok, const char* what) {
+    if (!ok) throw std::invalid_argument(what);
+  };
+  need(channels >= 1 && channels <= 4, "channels must be 1..4");
+  need(height >= 1 && width >= 1, "image height and width must be positive");
+  need(classes >= 2, "at least 2 classes are needed");
+  need(glimpses >= 1 && glimpses <= 64, "--glimpses must be 1..64");
+  need(patch >= 1 && patch <= 64, "--patch must be 1..64");
+  need(scales >= 1 && scales <= 6, "--scales must be 1..6");
+  need(glimpse_scale >= 1 && glimpse_scale <= 4, "--glimpse-scale must be 1..4");
+  need(unit_pixels > 0 && unit_pixels <= 1000, "--unit-pixels must be in (0, 1000]");
+  need(sigma > 0 && sigma <= 2, "--sigma must be in (0, 2]");
+  need(what_hidden >= 1 && where_hidden >= 1 && glimpse_hidden >= 1 && hidden >= 1,
+       "layer widths must be positive");
+}
+
+Parameters::Parameters(const ModelConfig& config) {
+  lay_out(config);
+}
+
+Parameters::Parameters(const Parameters& other) : blocks_(other.blocks_) {
+  flat_.reshape({static_cast<int>(other.size())});
+  std::memcpy(flat_.data(), other.data(), other.size() * sizeof(real));
+  // Re-point every view at this buffer, at the offsets of the other one.
+  auto rebase = [&](const LinearParams& src, LinearParams& dst) {
+    dst = src;
+    dst.W = flat_.data() + (src.W - other.data());
+    dst.b = src.b ? flat_.data() + (src.b - other.data()) : nullptr;
+  };
+  const RamParams& o = other.views_;
+  rebase(o.what, views_.what);
+  rebase(o.where, views_.where);
+  rebase(o.join, views_.join);
+  rebase(o.core_in, views_.core_in);
+  rebase(o.core_rec, views_.core_rec);
+  rebase(o.locator, views_.locator);
+  rebase(o.action, views_.action);
+  rebase(o.baseline, views_.baseline);
+}
+
+void Parameters::lay_out(const ModelConfig& c) {
+  c.validate();
+  struct Spec {
+    LinearParams* view;
+    const char* name;
+    int in, out;
+    bool bias;
+  };
+  const int H = c.hidden;
+  const Spec specs[] = {
+      {&views_.what, "glimpse.what", c.glimpse_features(), c.what_hidden, true},
+      {&views_.where, "glimpse.where", 2, c.where_hidden, true},
+      {&views_.join, "glimpse.join", c.what_hidden + c.where_hidden, c.glimpse_hidden, true},
+      {&views_.core_in, "core.in", c.glimpse_hidden, H, true},
+      {&views_.core_rec, "core.rec", H, H, false},
+      {&views_.locator, "locator", H, 2, true},
+      {&views_.action, "action", H, c.classes, true},
+      {&views_.baseline, "baseline", H, 1, true},
+  };
+  // Each block starts on a 64-byte boundary so the GEMM kernels see aligned rows.
+  const std::size_t align = kAlignBytes / sizeof(real);
+  auto round_up = [&](std::size_t n) { return (n + align - 1) / align * align; };
+  std::size_t total = 0;
+  for (const Spec& s : specs) {
+    total += round_up(static_cast<std::size_t>(s.in) * s.out);
+    if (s.bias) total += round_up(s.out);
+  }
+  flat_.reshape({static_cast<int>(total)});
+  flat_.zero();
+  std::size_t offset = 0;
+  for (const Spec& s : specs) {
+    LinearParams& v = *s.view;
+    v.in = s.in;
+    v.out = s.out;
+    std::size_t wsize = static_cast<std::size_t>(s.in) * s.out;
+    v.W = flat_.data() + offset;
+    blocks_.push_back({std::string(s.name) + ".W", offset, wsize});
+    offset += round_up(wsize);
+    v.b = nullptr;
+    if (s.bias) {
+      v.b = flat_.data() + offset;
+      blocks_.push_back({std::string(s.name) + ".b", offset, static_cast<std::size_t>(s.out)});
+      offset += round_up(s.out);
+    }
+  }
+}
+
+void Parameters::init_uniform(uint64_t seed, double range) {
+  Rng rng(mix_key(seed, 0x1417));
+  flat_.zero();  // the padding between blocks stays zero
+  for (const ParamBlock& block : blocks_)
+    for (std::size_t i = 0; i < block.size; ++i)
+      flat_[block.offset + i] = static_cast<real>(rng.uniform(-range, range));
+}

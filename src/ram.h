@@ -1,0 +1,92 @@
+// ram.h: the unrolled model, one episode of T glimpses for a batch of images,
+// its rewards, and the hybrid loss that trains it (RAM sections 3.1-3.2).
+#pragma once
+
+#include <vector>
+
+#include "model.h"
+
+// ---------------------------------------------------------------------------
+// Rewards and returns (rewards.cpp; RAM section 3.2).
+
+// r [T, B]: r_T = 1 where the class predicted from h_T is the label, all
+// earlier rewards 0.
+void classification_reward(int B, int T, int A, const real* logp_T, const uint8_t* labels, real* r);
+// R_t = sum_{s >= t} r_s, undiscounted: R [T, B] from r [T, B].
+void returns_from_rewards(int B, int T, const real* r, real* R);
+
+// ---------------------------------------------------------------------------
+// The hybrid loss (reinforce.cpp; RAM section 3.2, seed equation 1).
+
+// Weights of the three terms of the loss, per image (the loss of a batch is
+// the mean over its images, so each image carries weight/batch).
+struct LossWeights {
+  double nll = 1.0;        // classification: -log p(y | h_T)
+  double reinforce = 1.0;  // REINFORCE: -sum_t (R_t - b_t) log pi(l_t | mu_t)
+  double baseline = 1.0;   // baseline regression: sum_t (R_t - b_t)^2
+};
+
+// The per-image loss terms of an episode, summed over its images.
+struct EpisodeLoss {
+  double nll = 0, reinforce = 0, baseline = 0, reward = 0;
+  int correct = 0;
+  EpisodeLoss& operator+=(const EpisodeLoss& o) {
+    nll += o.nll;
+    reinforce += o.reinforce;
+    baseline += o.baseline;
+    reward += o.reward;
+    correct += o.correct;
+    return *this;
+  }
+};
+
+// A [T, B] = R - b: the advantage, a constant inside the REINFORCE term.
+void reinforce_advantage(int B, int T, const real* R, const real* b, real* A);
+// w [B] = weight * A_t: the per-image factor of the REINFORCE term at one step.
+void reinforce_step_weights(int B, const real* A_t, double weight, real* w);
+
+// ---------------------------------------------------------------------------
+// One episode (ram.cpp): every activation of T glimpses for up to `capacity`
+// images, kept for backpropagation through time. Steps are indexed
+// s = 0..T-1 for glimpses t = 1..T.
+
+struct Episode {
+  explicit Episode(const ModelConfig& config, int capacity);
+  void resize(int B);  // B <= capacity; keeps the buffers
+
+  ModelConfig config;
+  int capacity = 0;
+  int B = 0;
+  std::vector<const uint8_t*> images;  // [B] pointers to [C, H, W] bytes
+  std::vector<uint8_t> labels;         // [B]
+  // Forward activations.
+  Tensor noise;    // [T, B, 2] standard normals of the policy (training only)
+  Tensor mu_pre;   // [T, B, 2] locator output before the hardtanh
+  Tensor mu;       // [T, B, 2] policy mean
+  Tensor l_raw;    // [T, B, 2] sampled location (the policy's action)
+  Tensor l;        // [T, B, 2] clamped location, where the sensor looked
+  Tensor rho;      // [T, B, G] retina output
+  Tensor hcat;     // [T, B, 256] [h_g, h_l]
+  Tensor g;        // [T, B, 256] glimpse vector
+  Tensor h;        // [T, B, H] core state h_t (h_0 = 0 is not stored)
+  Tensor b;        // [T, B] baseline b_t, from h_{t-1} (packed: row s at s*B)
+  Tensor logp;     // [B, A] log-probabilities from h_T
+  // Rewards.
+  Tensor r;        // [T, B] reward of each step (packed)
+  Tensor R;        // [T, B] return R_t (packed)
+  Tensor A;        // [T, B] advantage R_t - b_t (packed)
+  // Backward scratch.
+  Tensor dh, dh_prev, dg, dhcat, dmu, dlogits, db, w;
+};
+
+// Runs T glimpses. With `sample` the locations are drawn from the policy with
+// ep.noise (filled by the caller); without, the policy mean is used.
+void episode_forward(const Parameters& params, Episode& ep, bool sample);
+// Rewards, returns and advantages of the episode just run.
+void episode_rewards(Episode& ep);
+// The hybrid loss and its gradient, added into `grads`. Each image's terms
+// are scaled by weights / batch_total. Uses ep.R and ep.A as constants.
+EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episode& ep,
+                             const LossWeights& weights, int batch_total);
+// Index of the largest log-probability of image r at the last step.
+int episode_prediction(const Episode& ep, int r);

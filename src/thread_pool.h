@@ -1,0 +1,97 @@
+// thread_pool.h: a fixed set of worker threads that run numbered tasks.
+//
+// Training cuts every batch into a fixed number of shards and runs one task
+// per shard; which thread runs which shard does not matter, because each
+// shard writes only its own buffers and the caller combines the shards in
+// shard order. That is what makes a run's numbers independent of --threads.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+class ThreadPool {
+ public:
+  // `threads` counts the calling thread, which works too: 1 means no workers.
+  explicit ThreadPool(int threads) {
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+  }
+  ~ThreadPool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Runs task(0) .. task(count - 1) across the threads; returns when all are
+  // done. The first exception a task throws is rethrown here.
+  void run(int count, const std::function<void(int)>& task) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      task_ = &task;
+      next_ = 0;
+      count_ = count;
+      unfinished_ = count;
+      error_ = nullptr;
+      ++generation_;
+    }
+    wake_.notify_all();
+    drain();
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [this] { return unfinished_ == 0; });
+    task_ = nullptr;
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  // Takes tasks until none is left.
+  void drain() {
+    for (;;) {
+      int index;
+      const std::function<void(int)>* task;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!task_ || next_ >= count_) return;
+        index = next_++;
+        task = task_;
+      }
+      try {
+        (*task)(index);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--unfinished_ == 0) done_.notify_all();
+    }
+  }
+  void work() {
+    unsigned long seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+        if (stopping_) return;
+        seen = generation_;
+      }
+      drain();
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int)>* task_ = nullptr;
+  int next_ = 0, count_ = 0, unfinished_ = 0;
+  unsigned long generation_ = 0;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+};

@@ -1,0 +1,306 @@
+// train.cpp: the training loop (RAM section 4: "trained with SGD with
+// momentum ... on mini-batches"; the Torch code's schedule and early-stopping
+// bookkeeping).
+//
+// One step: the batch is cut into `shards` fixed row ranges; each shard runs
+// its episodes and backward pass into its own gradient buffer (in parallel,
+// on any thread); the shard gradients are summed in shard order; the
+// optimizer updates the weights. Every random draw is keyed by (seed, epoch,
+// position in the epoch), so a run is fixed by its seed, independent of the
+// thread count, and a resumed run repeats exactly what the original would
+// have done.
+#include "train.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "random.h"
+#include "thread_pool.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Keys that keep the random streams of the run apart.
+constexpr uint64_t kKeyOrder = 0x6f72646572;  // "order": image order of an epoch
+constexpr uint64_t kKeyNoise = 0x6e6f697365;  // "noise": policy noise of an image
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The progress line on stderr: redrawn in place on a terminal, a plain line
+// every 30 seconds when stderr is a file.
+class Progress {
+ public:
+  Progress() : tty_(isatty(fileno(stderr))) {}
+  void update(int epoch, int epochs, int done, int total, double nll, double reward, double images_per_s) {
+    const double now = seconds_since(start_);
+    if (done < total && now - last_ < (tty_ ? 0.25 : 30.0)) return;
+    last_ = now;
+    const int width = 24, filled = static_cast<int>(static_cast<double>(width) * done / total);
+    std::string bar(filled, '#');
+    bar.resize(width, '.');
+    const double eta = images_per_s > 0 ? (total - done) / images_per_s : 0;
+    std::fprintf(stderr, "%sepoch %d/%d [%s] %3d%%  nll %.4f  reward %.3f  %.0f img/s  eta %.0fs%s",
+                 tty_ ? "\r" : "", epoch, epochs, bar.c_str(), static_cast<int>(100.0 * done / total),
+                 nll, reward, images_per_s, eta, tty_ ? "\033[K" : "\n");
+    if (tty_ && done == total) std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+  }
+  void restart() {
+    start_ = Clock::now();
+    last_ = 0;
+  }
+
+ private:
+  bool tty_;
+  Clock::time_point start_ = Clock::now();
+  double last_ = 0;
+};
+
+// Finds the first non-finite gradient; returns the block name or "".
+std::string non_finite_block(const Parameters& grads) {
+  for (const ParamBlock& block : grads.blocks())
+    for (std::size_t i = 0; i < block.size; ++i)
+      if (!std::isfinite(grads.data()[block.offset + i])) return block.name;
+  return "";
+}
+
+const char* kMetricsHeader =
+    "epoch,lr,train_nll,train_reward,train_error,valid_error,valid_nll,test_error,seconds";
+
+// Keeps the header and the rows of epochs <= last_epoch (after a resume).
+void truncate_metrics(const std::string& path, int last_epoch) {
+  std::ifstream in(path);
+  std::ostringstream kept;
+  kept << kMetricsHeader << "\n";
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || !std::isdigit(static_cast<unsigned char>(line[0]))) continue;
+    if (std::stoi(line) <= last_epoch) kept << line << "\n";
+  }
+  in.close();
+  std::ofstream out(path, std::ios::trunc);
+  out << kept.str();
+}
+
+}  // namespace
+
+DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_t seed,
+                        ModelConfig& model) {
+  DataSplits splits;
+  if (name == "mnist")
+    splits = load_mnist(dir, seed);
+  else
+    throw std::invalid_argument("--dataset: unknown data set '" + name + "' (known: mnist)");
+  model.channels = splits.train.channels;
+  model.height = splits.train.height;
+  model.width = splits.train.width;
+  model.classes = splits.train.classes;
+  return splits;
+}
+
+Evaluation evaluate(const Parameters& params, const ModelConfig& config, const Dataset& data,
+                    ThreadPool& pool) {
+  // Each task walks every tasks-th chunk with its own workspace; images do
+  // not interact, so the split of the work does not change the result.
+  const int chunk = 100, tasks = pool.threads();
+  const int chunks = (data.count + chunk - 1) / chunk;
+  std::vector<int> wrong(tasks, 0);
+  std::vector<double> nll(tasks, 0);
+  pool.run(tasks, [&](int task) {
+    Episode ep(config, chunk);
+    for (int c = task; c < chunks; c += tasks) {
+      const int begin = c * chunk, n = std::min(chunk, data.count - begin);
+      ep.resize(n);
+      for (int j = 0; j < n; ++j) {
+        ep.images[j] = data.image(begin + j);
+        ep.labels[j] = data.labels[begin + j];
+      }
+      episode_forward(params, ep, /*sample=*/false);
+      for (int j = 0; j < n; ++j) {
+        wrong[task] += episode_prediction(ep, j) != ep.labels[j];
+        nll[task] -= ep.logp.at(j, ep.labels[j]);
+      }
+    }
+  });
+  Evaluation result;
+  for (int t = 0; t < tasks; ++t) {
+    result.error += wrong[t];
+    result.nll += nll[t];
+  }
+  result.error /= std::max(1, data.count);
+  result.nll /= std::max(1, data.count);
+  return result;
+}
+
+BatchGradient::BatchGradient(const ModelConfig& config, int batch, int shards)
+    : batch_(batch), shards_(std::min(shards, batch)), shard_loss_(shards_), grads_(config) {
+  for (int k = 0; k < shards_; ++k) {
+    episodes_.push_back(std::make_unique<Episode>(config, (batch + shards_ - 1) / shards_));
+    shard_grads_.push_back(std::make_unique<Parameters>(config));
+  }
+}
+
+EpisodeLoss BatchGradient::compute(ThreadPool& pool, const Parameters& params, const LossWeights& weights,
+                                   const Dataset& data, const int* indices, uint64_t noise_key) {
+  const int B = batch_, S = shards_;
+  pool.run(S, [&](int k) {
+    const int row0 = k * B / S, rows = (k + 1) * B / S - row0;
+    Episode& ep = *episodes_[k];
+    const int T = ep.config.glimpses;
+    ep.resize(rows);
+    for (int j = 0; j < rows; ++j) {
+      ep.images[j] = data.image(indices[row0 + j]);
+      ep.labels[j] = data.labels[indices[row0 + j]];
+      Rng rng(mix_key(noise_key, row0 + j));
+      for (int s = 0; s < T; ++s)
+        for (int d = 0; d < 2; ++d)
+          ep.noise[(static_cast<std::size_t>(s) * ep.capacity + j) * 2 + d] = static_cast<real>(rng.normal());
+    }
+    shard_grads_[k]->zero();
+    episode_forward(params, ep, /*sample=*/true);
+    episode_rewards(ep);
+    shard_loss_[k] = episode_backward(params, *shard_grads_[k], ep, weights, B);
+  });
+  // Sum the shards in shard order: the same sum whatever thread ran what.
+  std::copy(shard_grads_[0]->data(), shard_grads_[0]->data() + grads_.size(), grads_.data());
+  EpisodeLoss loss = shard_loss_[0];
+  for (int k = 1; k < S; ++k) {
+    const real* g = shard_grads_[k]->data();
+    real* sum = grads_.data();
+    for (std::size_t i = 0; i < grads_.size(); ++i) sum[i] += g[i];
+    loss += shard_loss_[k];
+  }
+  return loss;
+}
+
+double train(TrainConfig cfg, bool resume, const std::string& command_line) {
+  const std::string last_path = cfg.out_dir + "/last.bin", best_path = cfg.out_dir + "/model.bin";
+  const std::string metrics_path = cfg.out_dir + "/metrics.csv";
+  std::error_code ec;
+  fs::create_directories(cfg.out_dir, ec);
+  if (ec) throw std::runtime_error(cfg.out_dir + ": cannot create the run directory: " + ec.message());
+
+  Checkpoint resumed;
+  if (resume) {
+    if (!fs::exists(last_path))
+      throw std::runtime_error(last_path + ": missing; there is no run to resume in " + cfg.out_dir);
+    resumed = load_checkpoint(last_path);
+    if (!resumed.has_training_state)
+      throw std::runtime_error(last_path + ": holds no training state to resume from");
+  }
+
+  std::fprintf(stderr, "loading %s from %s\n", cfg.dataset.c_str(), cfg.data_dir.c_str());
+  const ModelConfig flags_model = cfg.model;
+  DataSplits data = load_dataset(cfg.dataset, cfg.data_dir, cfg.seed, cfg.model);
+  if (resume && (flags_model.channels != cfg.model.channels || flags_model.height != cfg.model.height ||
+                 flags_model.width != cfg.model.width || flags_model.classes != cfg.model.classes))
+    throw std::runtime_error(last_path + ": was trained on images of another shape than " + cfg.data_dir);
+  if (cfg.batch > data.train.count)
+    throw std::invalid_argument("--batch " + std::to_string(cfg.batch) + " is larger than the training split (" +
+                                std::to_string(data.train.count) + " images)");
+
+  Parameters params(cfg.model);
+  params.init_uniform(cfg.seed);
+  Optimizer optimizer(cfg.optimizer, params.size());
+  TrainingState state;
+  if (resume) {
+    restore_parameters(resumed, params);
+    restore_optimizer(resumed, optimizer);
+    state = resumed.state;
+  }
+  Parameters best(params);
+  if (resume && state.best_epoch > 0) restore_parameters(load_checkpoint(best_path), best);
+
+  {
+    std::ofstream cmd(cfg.out_dir + "/command.txt", std::ios::app);
+    cmd << command_line << "\n";
+  }
+  if (resume) {
+    truncate_metrics(metrics_path, state.epochs_done);
+  } else {
+    std::ofstream metrics(metrics_path, std::ios::trunc);
+    metrics << kMetricsHeader << "\n";
+    if (!metrics) throw std::runtime_error(metrics_path + ": cannot write");
+  }
+
+  ThreadPool pool(cfg.threads);
+  const int B = cfg.batch;
+  BatchGradient batch_gradient(cfg.model, B, cfg.shards);
+  const int steps = data.train.count / B;
+  std::fprintf(stderr, "model: %zu parameters; %d train / %d valid / %d test images; %d steps of %d per epoch\n",
+               params.size(), data.train.count, data.valid.count, data.test.count, steps, B);
+
+  Progress progress;
+  for (int epoch = state.epochs_done; epoch < cfg.epochs; ++epoch) {
+    const auto epoch_start = Clock::now();
+    const double lr = learning_rate_at(cfg.optimizer, epoch);
+    const std::vector<int> order = random_permutation(data.train.count, mix_key(cfg.seed, kKeyOrder, epoch));
+    EpisodeLoss total;
+    progress.restart();
+    for (int step = 0; step < steps; ++step) {
+      const EpisodeLoss step_loss = batch_gradient.compute(pool, params, cfg.loss, data.train,
+                                                           order.data() + static_cast<std::size_t>(step) * B,
+                                                           mix_key(cfg.seed, kKeyNoise, epoch, step));
+      const Parameters& grads = batch_gradient.grads();
+      const double step_objective = step_loss.nll + step_loss.reinforce + step_loss.baseline;
+      if (!std::isfinite(step_objective))
+        throw std::runtime_error("training stopped: non-finite loss at epoch " + std::to_string(epoch + 1) +
+                                 ", step " + std::to_string(step + 1) + " (try a smaller --lr)");
+      const std::string bad = non_finite_block(grads);
+      if (!bad.empty())
+        throw std::runtime_error("training stopped: non-finite gradient of " + bad + " at epoch " +
+                                 std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
+                                 " (try a smaller --lr)");
+      optimizer.step(params.data(), grads.data(), lr);
+      total += step_loss;
+      const int seen = (step + 1) * B;
+      progress.update(epoch + 1, cfg.epochs, seen, steps * B, total.nll / (step + 1) / cfg.loss.nll,
+                      total.reward / seen, seen / seconds_since(epoch_start));
+    }
+    const double train_seconds = seconds_since(epoch_start);
+    const Evaluation valid = evaluate(params, cfg.model, data.valid, pool);
+    const Evaluation test = evaluate(params, cfg.model, data.test, pool);
+    state.epochs_done = epoch + 1;
+    state.seconds += seconds_since(epoch_start);
+    const bool improved = state.best_epoch == 0 || valid.error < state.best_valid_error;
+    if (improved) {
+      state.best_valid_error = valid.error;
+      state.best_epoch = epoch + 1;
+      std::copy(params.data(), params.data() + params.size(), best.data());
+      save_checkpoint(best_path, cfg, best, nullptr, nullptr);
+    }
+    const int seen = steps * B;
+    const double train_nll = total.nll / steps / cfg.loss.nll;
+    {
+      std::ofstream metrics(metrics_path, std::ios::app);
+      char row[256];
+      std::snprintf(row, sizeof row, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f\n", epoch + 1, lr, train_nll,
+                    total.reward / seen, 1.0 - static_cast<double>(total.correct) / seen, valid.error, valid.nll,
+                    test.error, state.seconds);
+      metrics << row;
+      if (!metrics) throw std::runtime_error(metrics_path + ": cannot write");
+    }
+    save_checkpoint(last_path, cfg, params, &state, &optimizer);
+    std::printf("epoch %3d  lr %.3g  train_nll %.4f  reward %.4f  valid_error %.4f  test_error %.4f  %5.1fs  %.0f img/s%s\n",
+                epoch + 1, lr, train_nll, total.reward / seen, valid.error, test.error,
+                seconds_since(epoch_start), seen / train_seconds, improved ? "  *" : "");
+    std::fflush(stdout);
+  }
+  const Evaluation final_test = evaluate(best, cfg.model, data.test, pool);
+  std::printf("best validation error %.4f at epoch %d; %s\n", state.best_valid_error, state.best_epoch,
+              best_path.c_str());
+  return final_test.error;
+}

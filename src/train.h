@@ -1,0 +1,65 @@
+// train.h: the training run, its configuration, and evaluation.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataset.h"
+#include "model.h"
+#include "optimizer.h"
+#include "ram.h"
+
+struct TrainConfig {
+  std::string dataset = "mnist";     // which loader reads data_dir
+  std::string data_dir = "data/mnist";
+  std::string out_dir;               // RUN_DIR: metrics, checkpoints, command
+  ModelConfig model;
+  OptimizerConfig optimizer;
+  LossWeights loss;
+  int batch = 20;     // images per update (Torch --batchSize)
+  int epochs = 100;   // passes over the training split
+  int shards = 2;     // fixed cut of each batch; results depend on it, not on threads
+  int threads = 2;    // worker threads (results do not depend on it)
+  uint64_t seed = 1;  // fixes the split, the initial weights, the order and the noise
+};
+
+// Reads the named data set; fills the image and class fields of `model`.
+DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_t seed,
+                        ModelConfig& model);
+
+struct Evaluation {
+  double error = 0;  // fraction misclassified, policy mean locations
+  double nll = 0;    // mean -log p(y | h_T)
+};
+class ThreadPool;
+Evaluation evaluate(const Parameters& params, const ModelConfig& config, const Dataset& data,
+                    ThreadPool& pool);
+
+// The gradient of the hybrid loss over one batch, computed in `shards` fixed
+// row ranges, each with its own workspace and gradient buffer, summed in
+// shard order: the result does not depend on the pool's thread count.
+class BatchGradient {
+ public:
+  BatchGradient(const ModelConfig& config, int batch, int shards);
+  // Images data[indices[0..batch-1]]; the policy noise of row j is drawn from
+  // Rng(mix_key(noise_key, j)). Leaves the gradient in grads() and returns
+  // the summed loss terms (already divided by the batch size).
+  EpisodeLoss compute(ThreadPool& pool, const Parameters& params, const LossWeights& weights,
+                      const Dataset& data, const int* indices, uint64_t noise_key);
+  const Parameters& grads() const { return grads_; }
+  int batch() const { return batch_; }
+
+ private:
+  int batch_, shards_;
+  std::vector<std::unique_ptr<Episode>> episodes_;
+  std::vector<std::unique_ptr<Parameters>> shard_grads_;
+  std::vector<EpisodeLoss> shard_loss_;
+  Parameters grads_;
+};
+
+// Runs training as configured, writing RUN_DIR/{metrics.csv, model.bin,
+// last.bin, command.txt}. `resume` continues from RUN_DIR/last.bin.
+// Returns the test error of the model with the best validation error.
+double train(TrainConfig config, bool resume, const std::string& command_line);
