@@ -140,10 +140,11 @@ void save_checkpoint(const std::string& path, const TrainConfig& config, const P
     if (state) {
       const OptimizerConfig& o = config.optimizer;
       w.value<int32_t>(static_cast<int32_t>(o.kind));
-      for (double v : {o.lr, o.min_lr, o.decay_epochs, o.momentum, o.beta1, o.beta2, o.eps,
+      for (double v : {o.lr, o.min_lr, o.decay_epochs, o.momentum, o.dampening, o.beta1, o.beta2, o.eps,
                        config.loss.nll, config.loss.reinforce, config.loss.baseline})
         w.value<double>(v);
-      for (int v : {config.batch, config.epochs, config.shards}) w.value<int32_t>(v);
+      for (int v : {config.batch, config.epochs, config.shards, config.loss.reinforce_into_core ? 1 : 0})
+        w.value<int32_t>(v);
       w.value<int32_t>(state->epochs_done);
       w.value<double>(state->best_valid_error);
       w.value<int32_t>(state->best_epoch);
@@ -205,6 +206,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     o.min_lr = r.number("min_lr");
     o.decay_epochs = r.number("decay_epochs");
     o.momentum = r.number("momentum");
+    o.dampening = r.number("dampening");
     o.beta1 = r.number("beta1");
     o.beta2 = r.number("beta2");
     o.eps = r.number("eps");
@@ -214,6 +216,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     c.batch = r.integer("batch", 1, 1 << 20);
     c.epochs = r.integer("epochs", 0, 1 << 24);
     c.shards = r.integer("shards", 1, 1024);
+    c.loss.reinforce_into_core = r.integer("reinforce_into_core", 0, 1) != 0;
     ck.state.epochs_done = r.integer("epochs_done", 0, 1 << 24);
     ck.state.best_valid_error = r.number("best_valid_error");
     ck.state.best_epoch = r.integer("best_epoch", 0, 1 << 24);

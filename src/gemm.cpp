@@ -56,72 +56,79 @@ void check_arguments(Trans trans_a, Trans trans_b, int M, int N, int K,
 
 // ---------------------------------------------------------------------------
 // The scalar path
+//
+// The broadcast tiles of gemm_tiles.h in plain C++: a block of kScalarRows x
+// kScalarColumns sums of C lives in a local array while k runs, each element of
+// a row of B feeding kScalarRows sums. The fixed block width lets the compiler
+// keep the sums in vector registers and vectorize the inner loop, even under
+// GCC's -O2 cost model, which leaves loops of unknown length alone. 4 x 8 fits
+// the 16 SSE registers of baseline x86-64 and ran 50% faster than 1 x 16.
 
-// Columns of C summed together in the scalar path. The fixed width lets the
-// compiler keep them in vector registers and vectorize the inner loop even at
-// GCC's -O2 cost model, which refuses loops of unknown length.
-constexpr int kScalarColumns = 16;
+constexpr int kScalarRows = 4;
+constexpr int kScalarColumns = 8;
 
-// A buffer per thread that only grows, for B^T in the scalar path.
-float* scalar_pack_buffer(std::size_t count) {
-  thread_local std::unique_ptr<float[]> buffer;
-  thread_local std::size_t capacity = 0;
-  if (count > capacity) {
-    buffer.reset(new float[count]);
-    capacity = count;
-  }
-  return buffer.get();
-}
-
-// C = (accumulate ? C : 0) + op(A) * B for B [K, N] with contiguous rows.
-// op(A)[i, k] = A[i * a_row_step + k * a_k_step].
-void scalar_rows(int M, int N, int K, const float* A, std::ptrdiff_t a_row_step,
+// Rows [i0, i0 + Rows) of C = (accumulate ? C : 0) + op(A) * B, for B [K, N]
+// with contiguous rows and op(A)[i, k] = A[i * a_row_step + k * a_k_step].
+template <int Rows>
+void scalar_rows(int i0, int N, int K, const float* A, std::ptrdiff_t a_row_step,
                  std::ptrdiff_t a_k_step, const float* B, std::ptrdiff_t ldb, float* C,
                  std::ptrdiff_t ldc, bool accumulate) {
-  for (int i = 0; i < M; ++i) {
-    const float* A_i = A + i * a_row_step;  // row i of op(A), stride a_k_step
-    float* C_i = C + i * ldc;
-    int j0 = 0;
-    for (; j0 + kScalarColumns <= N; j0 += kScalarColumns) {
-      float sum[kScalarColumns] = {};
-      for (int k = 0; k < K; ++k) {
-        const float a_ik = A_i[k * a_k_step];
-        const float* B_k = B + k * ldb + j0;
-        for (int j = 0; j < kScalarColumns; ++j) sum[j] += a_ik * B_k[j];
+  for (int j0 = 0; j0 < N; j0 += kScalarColumns) {
+    const int columns = N - j0 < kScalarColumns ? N - j0 : kScalarColumns;
+    float sum[Rows][kScalarColumns] = {};
+    for (int k = 0; k < K; ++k) {
+      const float* B_k = B + k * ldb + j0;  // row k of B from column j0
+      for (int r = 0; r < Rows; ++r) {
+        const float a = A[(i0 + r) * a_row_step + k * a_k_step];
+        if (columns == kScalarColumns)
+          for (int j = 0; j < kScalarColumns; ++j) sum[r][j] += a * B_k[j];
+        else  // the right edge of C
+          for (int j = 0; j < columns; ++j) sum[r][j] += a * B_k[j];
       }
-      for (int j = 0; j < kScalarColumns; ++j) C_i[j0 + j] = accumulate ? C_i[j0 + j] + sum[j] : sum[j];
     }
-    for (int j = j0; j < N; ++j) {  // the last N % kScalarColumns columns
-      float sum = 0;
-      for (int k = 0; k < K; ++k) sum += A_i[k * a_k_step] * B[k * ldb + j];
-      C_i[j] = accumulate ? C_i[j] + sum : sum;
+    for (int r = 0; r < Rows; ++r) {
+      float* C_r = C + (i0 + r) * ldc + j0;
+      for (int j = 0; j < columns; ++j) C_r[j] = accumulate ? C_r[j] + sum[r][j] : sum[r][j];
     }
   }
 }
 
+// The product of gemm.h on any CPU, arguments validated and M, N, K >= 1.
 void gemm_scalar(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
                  const float* B, int ldb, float* C, int ldc, bool accumulate) {
   const float* B_rows = B;  // op(B) [K, N] with contiguous rows
   std::ptrdiff_t ld_rows = ldb;
   if (trans_b == Trans::yes) {
-    float* B_transposed = scalar_pack_buffer(static_cast<std::size_t>(K) * N);  // [K, N]
+    // B^T into a per-thread buffer that only grows.
+    thread_local std::unique_ptr<float[]> copy;
+    thread_local std::size_t capacity = 0;
+    const std::size_t count = static_cast<std::size_t>(K) * N;
+    if (count > capacity) {
+      copy.reset(new float[count]);
+      capacity = count;
+    }
     for (std::ptrdiff_t j = 0; j < N; ++j)
-      for (std::ptrdiff_t k = 0; k < K; ++k) B_transposed[k * N + j] = B[j * ldb + k];
-    B_rows = B_transposed;
+      for (std::ptrdiff_t k = 0; k < K; ++k) copy[k * N + j] = B[j * ldb + k];
+    B_rows = copy.get();
     ld_rows = N;
   }
-  if (trans_a == Trans::no)
-    scalar_rows(M, N, K, A, lda, 1, B_rows, ld_rows, C, ldc, accumulate);
-  else
-    scalar_rows(M, N, K, A, 1, lda, B_rows, ld_rows, C, ldc, accumulate);
+  const std::ptrdiff_t a_row_step = trans_a == Trans::no ? lda : 1;
+  const std::ptrdiff_t a_k_step = trans_a == Trans::no ? 1 : lda;
+  int i0 = 0;
+  for (; i0 + kScalarRows <= M; i0 += kScalarRows)
+    scalar_rows<kScalarRows>(i0, N, K, A, a_row_step, a_k_step, B_rows, ld_rows, C, ldc, accumulate);
+  for (; i0 < M; ++i0)  // the bottom edge of C
+    scalar_rows<1>(i0, N, K, A, a_row_step, a_k_step, B_rows, ld_rows, C, ldc, accumulate);
 }
 
 // ---------------------------------------------------------------------------
 // Choosing the path
 
+// In enum order: kAllPaths[p] is GemmPath(p).
 constexpr GemmPath kAllPaths[] = {GemmPath::scalar, GemmPath::avx2, GemmPath::avx512};
+constexpr int kPathCount = sizeof(kAllPaths) / sizeof(kAllPaths[0]);
 
-// Asks CPUID once; gemm_with_path checks the answer on every call.
+// Whether this build has the path and this CPU the instructions it uses.
 bool cpu_runs(GemmPath path) {
   switch (path) {
     case GemmPath::scalar:
@@ -143,11 +150,16 @@ bool cpu_runs(GemmPath path) {
   return false;
 }
 
+// cpu_runs, asked once per path: gemm_with_path checks it on every call.
 bool path_supported(GemmPath path) {
-  static const bool supported[] = {cpu_runs(GemmPath::scalar), cpu_runs(GemmPath::avx2),
-                                   cpu_runs(GemmPath::avx512)};
+  static const struct Supported {
+    bool by_path[kPathCount];
+    Supported() {
+      for (int p = 0; p < kPathCount; ++p) by_path[p] = cpu_runs(kAllPaths[p]);
+    }
+  } supported;
   const int index = static_cast<int>(path);
-  return index >= 0 && index < 3 && supported[index];
+  return index >= 0 && index < kPathCount && supported.by_path[index];
 }
 
 std::string available_names() {

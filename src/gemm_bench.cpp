@@ -10,9 +10,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <vector>
 
 #include "gemm_kernels.h"
+#include "tensor.h"
 
 namespace {
 
@@ -74,22 +76,36 @@ constexpr LayerShape kModelLayers[] = {{64, 128}, {2, 128}, {256, 256}, {256, 2}
 
 double gflops(double flops, double seconds) { return flops / seconds * 1e-9; }
 
-// Small values of both signs, the same on every run.
-std::vector<float> filled(std::size_t count, float seed) {
-  std::vector<float> values(count);
+using Buffer = std::unique_ptr<float[], AlignedFree>;
+
+// `count` floats, 64-byte aligned like the model's tensors, holding small
+// values of both signs, the same on every run.
+Buffer filled(std::size_t count, std::size_t seed) {
+  Buffer values(aligned_alloc_array<float>(count));
   for (std::size_t i = 0; i < count; ++i)
-    values[i] = static_cast<float>((i * 7919 + static_cast<std::size_t>(seed * 104729)) % 2001) / 1000.0f - 1.0f;
+    values[i] = static_cast<float>((i * 7919 + seed * 104729) % 2001) / 1000.0f - 1.0f;
   return values;
 }
 
-void print_layer(GemmPath path, int batch, LayerShape layer, double peak) {
-  const int in = layer.in, out = layer.out;
-  std::vector<float> X = filled(static_cast<std::size_t>(batch) * in, 1);    // [batch, in]
-  std::vector<float> W = filled(static_cast<std::size_t>(in) * out, 2);      // [in, out]
-  std::vector<float> dY = filled(static_cast<std::size_t>(batch) * out, 3);  // [batch, out]
-  std::vector<float> Y(static_cast<std::size_t>(batch) * out);               // [batch, out]
-  std::vector<float> dX(static_cast<std::size_t>(batch) * in);               // [batch, in]
-  std::vector<float> dW(static_cast<std::size_t>(in) * out);                 // [in, out]
+// One line of the table.
+struct Measurement {
+  GemmPath path;
+  LayerShape layer;
+  const char* product;
+  int M, N, K;
+  double best_gflops, median_gflops;
+};
+
+// The three products of one layer with a batch of `batch` rows.
+void measure_layer(GemmPath path, int batch, LayerShape layer, std::vector<Measurement>& out) {
+  const int in = layer.in, out_features = layer.out;
+  const std::size_t B = static_cast<std::size_t>(batch);
+  Buffer X = filled(B * in, 1);                                 // [batch, in]
+  Buffer W = filled(static_cast<std::size_t>(in) * out_features, 2);  // [in, out]
+  Buffer dY = filled(B * out_features, 3);                       // [batch, out]
+  Buffer Y = filled(B * out_features, 4);                        // [batch, out]
+  Buffer dX = filled(B * in, 5);                                 // [batch, in]
+  Buffer dW = filled(static_cast<std::size_t>(in) * out_features, 6);  // [in, out]
 
   struct Product {
     const char* name;
@@ -104,20 +120,21 @@ void print_layer(GemmPath path, int batch, LayerShape layer, double peak) {
     bool accumulate;
   };
   const Product products[] = {
-      {"Y = X W", Trans::no, Trans::no, batch, out, in, X.data(), in, W.data(), out, Y.data(), out, false},
-      {"dX = dY W^T", Trans::no, Trans::yes, batch, in, out, dY.data(), out, W.data(), out, dX.data(), in, false},
-      {"dW += X^T dY", Trans::yes, Trans::no, in, out, batch, X.data(), in, dY.data(), out, dW.data(), out, true},
+      {"Y = X W", Trans::no, Trans::no, batch, out_features, in, X.get(), in, W.get(), out_features,
+       Y.get(), out_features, false},
+      {"dX = dY W^T", Trans::no, Trans::yes, batch, in, out_features, dY.get(), out_features, W.get(),
+       out_features, dX.get(), in, false},
+      {"dW += X^T dY", Trans::yes, Trans::no, in, out_features, batch, X.get(), in, dY.get(),
+       out_features, dW.get(), out_features, true},
   };
   for (const Product& p : products) {
-    std::vector<double> seconds = seconds_per_call([&] {
+    const std::vector<double> seconds = seconds_per_call([&] {
       gemm_with_path(path, p.trans_a, p.trans_b, p.M, p.N, p.K, p.A, p.lda, p.B, p.ldb, p.C, p.ldc,
                      p.accumulate);
     });
     const double flops = 2.0 * p.M * p.N * p.K;
-    const double best = gflops(flops, seconds.front());
-    const double median = gflops(flops, seconds[seconds.size() / 2]);
-    std::printf("%-7s %4d x %-4d  %-13s %5d %5d %5d  %7.1f %7.1f  %5.0f%%\n", gemm_path_name(path), in, out,
-                p.name, p.M, p.N, p.K, best, median, 100.0 * best / peak);
+    out.push_back({path, layer, p.name, p.M, p.N, p.K, gflops(flops, seconds.front()),
+                   gflops(flops, seconds[seconds.size() / 2])});
   }
 }
 
@@ -152,17 +169,27 @@ double fma_peak_gflops(GemmPath path) {
 }
 
 void print_gemm_benchmark(int batch) {
+  const std::vector<GemmPath> paths = gemm_paths_available();
+  // The peak is measured before and after the products, and the higher kept:
+  // on a shared machine one of the two may have run alongside other work.
+  std::vector<double> peaks;
+  for (GemmPath path : paths) peaks.push_back(fma_peak_gflops(path));
+  std::vector<Measurement> measurements;
+  for (GemmPath path : paths)
+    for (LayerShape layer : kModelLayers) measure_layer(path, batch, layer, measurements);
+  for (std::size_t p = 0; p < paths.size(); ++p) peaks[p] = std::max(peaks[p], fma_peak_gflops(paths[p]));
+
   std::printf("GEMM, one thread, M = batch = %d. GFLOP/s = 2*M*N*K / time per call,\n"
               "best and median of %d repetitions of %.0f ms.\n\n",
               batch, kRepetitions, kSecondsPerRepetition * 1e3);
-  const std::vector<GemmPath> paths = gemm_paths_available();
-  std::vector<double> peaks;
   std::printf("path     FMA peak GFLOP/s\n");
-  for (GemmPath path : paths) {
-    peaks.push_back(fma_peak_gflops(path));
-    std::printf("%-7s  %7.1f\n", gemm_path_name(path), peaks.back());
-  }
-  std::printf("\npath    layer        product           M     N     K     best  median  best/peak\n");
   for (std::size_t p = 0; p < paths.size(); ++p)
-    for (LayerShape layer : kModelLayers) print_layer(paths[p], batch, layer, peaks[p]);
+    std::printf("%-7s  %7.1f\n", gemm_path_name(paths[p]), peaks[p]);
+  std::printf("\npath    layer        product           M     N     K     best  median  best/peak\n");
+  for (const Measurement& m : measurements) {
+    const std::size_t p = static_cast<std::size_t>(std::find(paths.begin(), paths.end(), m.path) - paths.begin());
+    std::printf("%-7s %4d x %-4d  %-13s %5d %5d %5d  %7.1f %7.1f  %5.0f%%\n", gemm_path_name(m.path),
+                m.layer.in, m.layer.out, m.product, m.M, m.N, m.K, m.best_gflops, m.median_gflops,
+                100.0 * m.best_gflops / peaks[p]);
+  }
 }

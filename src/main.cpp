@@ -34,7 +34,7 @@ const char* kUsage = R"(usage:
   ram eval  --checkpoint RUN_DIR/model.bin [--split valid|test] [--data DIR] [--threads N]
   ram bench [--glimpses T] [--batch B] [--threads N] [--patch P] [--scales K] [--seconds S]
 
-train flags (defaults are the Torch RAM code's):
+train flags (the Torch RAM code's defaults, except where docs/defaults.md says why):
   --dataset NAME       mnist                                     [mnist]
   --data DIR           directory of the data set's files          [data/mnist]
   --glimpses T         glimpses per image                         [7]
@@ -43,16 +43,19 @@ train flags (defaults are the Torch RAM code's):
   --glimpse-scale S    width ratio of successive patches          [2]
   --unit-pixels U      pixels from the centre to location 1       [13]
   --sigma SD           std. deviation of the location policy      [0.22]
-  --optimizer NAME     sgd (momentum 0.9) or adam                 [sgd]
-  --lr LR              learning rate                              [sgd 0.01, adam 0.001]
+  --optimizer NAME     adam, or sgd (momentum 0.9, Torch's)       [adam]
+  --lr LR              learning rate                              [adam 0.001, sgd 0.01]
   --min-lr LR          floor of the linear decay                  [1e-5]
-  --decay-epochs N     epochs over which lr decays to min-lr      [800]
-  --momentum M         SGD momentum                               [0.9]
+  --decay-epochs N     epochs over which lr decays to min-lr      [= --epochs]
+  --momentum M         SGD momentum: v = M v + (1 - D) g          [0.9]
+  --dampening D        SGD damping (Torch's dpnn: D = M)          [= momentum]
   --batch B            images per update                          [20]
   --epochs N           passes over the training split             [100]
   --seed S             fixes split, weights, order and noise      [1]
   --threads N          worker threads; results do not depend on it [cores]
   --shards N           fixed cut of each batch for parallel work   [2]
+  --reinforce-into-core  let REINFORCE flow from mu_t into h_{t-1} (Torch)
+  --max-minutes M      stop after the epoch that passes M minutes [no limit]
   --out RUN_DIR        where metrics.csv, model.bin, last.bin go  (required)
   --resume             continue the run in RUN_DIR from last.bin
 )";
@@ -128,9 +131,9 @@ std::string join_command(int argc, char** argv) {
 int command_train(int argc, char** argv) {
   const Flags f(argc, argv, 2,
                 {"--dataset", "--data", "--glimpses", "--patch", "--scales", "--glimpse-scale", "--unit-pixels",
-                 "--sigma", "--optimizer", "--lr", "--min-lr", "--decay-epochs", "--momentum", "--batch",
-                 "--epochs", "--seed", "--threads", "--shards", "--out"},
-                {"--resume"});
+                 "--sigma", "--optimizer", "--lr", "--min-lr", "--decay-epochs", "--momentum", "--dampening", "--batch",
+                 "--epochs", "--seed", "--threads", "--shards", "--out", "--max-minutes"},
+                {"--resume", "--reinforce-into-core"});
   if (!f.has("--out")) throw UsageError("train: --out RUN_DIR is required");
   TrainConfig c;
   c.out_dir = f.text("--out", "");
@@ -143,9 +146,10 @@ int command_train(int argc, char** argv) {
   m.glimpse_scale = f.integer("--glimpse-scale", m.glimpse_scale, 1, 4);
   m.unit_pixels = f.number("--unit-pixels", m.unit_pixels, 1e-3, 1000);
   m.sigma = f.number("--sigma", m.sigma, 1e-4, 2);
-  const std::string opt = f.text("--optimizer", "sgd");
+  const std::string opt = f.text("--optimizer", "adam");
   if (opt == "sgd") {
     c.optimizer.kind = OptimizerKind::sgd;
+    c.optimizer.lr = 0.01;
   } else if (opt == "adam") {
     c.optimizer.kind = OptimizerKind::adam;
     c.optimizer.lr = 0.001;
@@ -154,26 +158,31 @@ int command_train(int argc, char** argv) {
   }
   c.optimizer.lr = f.number("--lr", c.optimizer.lr, 1e-9, 10);
   c.optimizer.min_lr = f.number("--min-lr", c.optimizer.min_lr, 0, 10);
-  c.optimizer.decay_epochs = f.number("--decay-epochs", c.optimizer.decay_epochs, 0, 1e7);
-  c.optimizer.momentum = f.number("--momentum", c.optimizer.momentum, 0, 0.9999);
-  c.batch = f.integer("--batch", c.batch, 1, 65536);
   c.epochs = f.integer("--epochs", c.epochs, 0, 1000000);
+  c.optimizer.decay_epochs = f.number("--decay-epochs", c.epochs, 0, 1e7);
+  c.optimizer.momentum = f.number("--momentum", c.optimizer.momentum, 0, 0.9999);
+  c.optimizer.dampening = f.number("--dampening", c.optimizer.momentum, 0, 1);
+  c.batch = f.integer("--batch", c.batch, 1, 65536);
   c.seed = static_cast<uint64_t>(f.integer("--seed", 1, 0, 1L << 62));
   c.threads = f.integer("--threads", default_threads(), 1, 256);
   c.shards = f.integer("--shards", c.shards, 1, 256);
+  c.loss.reinforce_into_core = f.has("--reinforce-into-core");
+  c.max_minutes = f.number("--max-minutes", 0, 0, 1e7);
   const bool resume = f.has("--resume");
   if (resume) {
     // The run's own settings come from last.bin; flags other than these
     // may not contradict them.
-    const std::set<std::string> may_change = {"--out", "--resume", "--epochs", "--threads", "--data"};
+    const std::set<std::string> may_change = {"--out", "--resume", "--epochs", "--threads", "--data",
+                                              "--max-minutes"};
     Checkpoint saved = load_checkpoint(c.out_dir + "/last.bin");
     for (const auto& flag : f.all())
       if (!may_change.count(flag.first))
         throw UsageError(flag.first + ": cannot be changed when resuming; the run's settings come from " +
-                         c.out_dir + "/last.bin (only --epochs, --threads and --data may be given)");
+                         c.out_dir + "/last.bin (only --epochs, --threads, --data and --max-minutes may be given)");
     TrainConfig saved_config = saved.config;
     saved_config.out_dir = c.out_dir;
     saved_config.threads = c.threads;
+    saved_config.max_minutes = c.max_minutes;
     if (f.has("--epochs")) saved_config.epochs = c.epochs;
     if (f.has("--data")) saved_config.data_dir = c.data_dir;
     c = saved_config;

@@ -1,5 +1,12 @@
 // optimizer.cpp: SGD with momentum (the Torch RAM code's optimizer) and Adam
 // (the PyTorch RAM code's), over the flat parameter buffer.
+//
+// The Torch code's momentum is dpnn's Module:updateGradParameters(0.9), whose
+// damping defaults to the momentum factor: v = 0.9 v + 0.1 g. That is an
+// average of recent gradients, not the undamped sum v = 0.9 v + g, and the
+// difference is a factor of 10 in the step: with the undamped form and lr
+// 0.01 the location network's noisy REINFORCE steps drive every mean to a
+// corner of [-1, 1]^2, where the hardtanh stops all further learning.
 #include "optimizer.h"
 
 #include <algorithm>
@@ -24,11 +31,12 @@ void Optimizer::step(real* params, const real* grads, double lr) {
   const std::size_t n = first.size();
   ++steps;
   if (config_.kind == OptimizerKind::sgd) {
-    // v = momentum * v + g;  theta -= lr * v
+    // v = momentum * v + (1 - dampening) * g;  theta -= lr * v
     const real mu = static_cast<real>(config_.momentum), rate = static_cast<real>(lr);
+    const real keep = static_cast<real>(1 - config_.dampening);
     real* v = first.data();
     for (std::size_t i = 0; i < n; ++i) {
-      v[i] = mu * v[i] + grads[i];
+      v[i] = mu * v[i] + keep * grads[i];
       params[i] -= rate * v[i];
     }
     return;

@@ -14,6 +14,7 @@ struct OptimizerConfig {
   double min_lr = 1e-5;       // floor of the linear decay (Torch --minLR)
   double decay_epochs = 800;  // epochs over which lr falls to min_lr (Torch --saturateEpoch)
   double momentum = 0.9;      // SGD only (Torch --momentum)
+  double dampening = 0.9;     // SGD only: the Torch code's dpnn damps by the momentum
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // Adam only (Kingma and Ba 2015)
 };
 

@@ -126,7 +126,7 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
     for (int r = 0; r < B; ++r)
       loss.reinforce -= ep.w[r] * gaussian_log_prob(l_raw_s + 2 * r, mu_s + 2 * r, c.sigma);
     location_network_backward(c, p, dp, B, H, h_prev, step(ep.mu_pre, s, cap, 2), mu_s, l_raw_s,
-                              ep.w.data(), ep.dmu.data(), dh_prev_s);
+                              ep.w.data(), ep.dmu.data(), weights.reinforce_into_core ? dh_prev_s : nullptr);
     // Baseline regression towards R_t.
     loss.baseline += baseline_backward(p, dp, B, H, h_prev, ep.b.data() + static_cast<std::size_t>(s) * B, R_s,
                                        weights.baseline * per_image, ep.db.data());

@@ -24,6 +24,9 @@ struct LossWeights {
   double nll = 1.0;        // classification: -log p(y | h_T)
   double reinforce = 1.0;  // REINFORCE: -sum_t (R_t - b_t) log pi(l_t | mu_t)
   double baseline = 1.0;   // baseline regression: sum_t (R_t - b_t)^2
+  // Whether the REINFORCE gradient flows from mu_t back into h_{t-1} (the
+  // Torch code) or stops there (the PyTorch code, our default): reinforce.cpp.
+  bool reinforce_into_core = false;
 };
 
 // The per-image loss terms of an episode, summed over its images.

@@ -19,11 +19,16 @@
 //                   It stops at the sampled locations l_t: they enter the
 //                   glimpse network as inputs and the sensor is not
 //                   differentiated (glimpse_network.cpp, glimpse_sensor.cpp).
-//   L_reinforce  -> location network, and through mu_t = f_l(h_{t-1}) into
-//                   the core and glimpse network of earlier steps. This is the
-//                   exact gradient of the expected reward (the policy depends
-//                   on every parameter that shapes h_{t-1}) and what the Torch
-//                   code does; the PyTorch code stops it at h_{t-1}.
+//   L_reinforce  -> location network only, by default: the gradient stops at
+//                   h_{t-1}, as in the PyTorch RAM code. The exact policy
+//                   gradient would also flow through mu_t = f_l(h_{t-1}) into
+//                   the core and glimpse network of earlier steps, as the Torch
+//                   code lets it (LossWeights::reinforce_into_core, flag
+//                   --reinforce-into-core). Measured here (docs/results/
+//                   reinforce-routing.md): with it, the noisy REINFORCE signal
+//                   inflates h_t and the location means run into the corners
+//                   of [-1, 1]^2 within the first 2,000 steps, where the
+//                   hardtanh freezes them; without it they stay on the digit.
 //                   (R_t - b_t) is a constant here: no gradient reaches the
 //                   baseline or the action network through the reward.
 //   L_baseline   -> baseline parameters only; h_{t-1} is a constant there.

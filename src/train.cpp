@@ -298,6 +298,10 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
                 epoch + 1, lr, train_nll, total.reward / seen, valid.error, test.error,
                 seconds_since(epoch_start), seen / train_seconds, improved ? "  *" : "");
     std::fflush(stdout);
+    if (cfg.max_minutes > 0 && state.seconds > 60 * cfg.max_minutes && epoch + 1 < cfg.epochs) {
+      std::printf("stopping after epoch %d: --max-minutes %g reached\n", epoch + 1, cfg.max_minutes);
+      break;
+    }
   }
   const Evaluation final_test = evaluate(best, cfg.model, data.test, pool);
   std::printf("best validation error %.4f at epoch %d; %s\n", state.best_valid_error, state.best_epoch,

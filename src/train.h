@@ -16,13 +16,14 @@ struct TrainConfig {
   std::string data_dir = "data/mnist";
   std::string out_dir;               // RUN_DIR: metrics, checkpoints, command
   ModelConfig model;
-  OptimizerConfig optimizer;
+  OptimizerConfig optimizer{OptimizerKind::adam, 0.001};
   LossWeights loss;
   int batch = 20;     // images per update (Torch --batchSize)
   int epochs = 100;   // passes over the training split
   int shards = 2;     // fixed cut of each batch; results depend on it, not on threads
   int threads = 2;    // worker threads (results do not depend on it)
   uint64_t seed = 1;  // fixes the split, the initial weights, the order and the noise
+  double max_minutes = 0;  // stop once an epoch ends past this much training time; 0: no limit
 };
 
 // Reads the named data set; fills the image and class fields of `model`.

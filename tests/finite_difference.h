@@ -9,10 +9,13 @@
 //
 // (doctest's Approx with epsilon kRelTol and scale kScale). A flipped sign
 // makes the error twice the value and fails; so does a dropped term larger
-// than about kRelTol of the gradient. kScale is the floor below which a
-// gradient counts as "zero": 1e-9 absolute with the constants below, well
-// above the rounding error of the difference (about 1e-16 |L| / eps, 1e-10
-// for the losses of these tests) and well below any gradient they check.
+// than about kRelTol of the gradient. kScale sets the floor below which
+// errors are compared absolutely: kRelTol * kScale = 1e-8, about ten times
+// the largest rounding error of the difference seen in these tests (about
+// 1e-16 |L| / eps: 2e-10 to 1e-9 for losses of a few units), and six orders
+// below the per-block gradient norms of the episode test (0.03 to 2).
+// Measured room: every check still passes with kRelTol = 3e-8, and some fail
+// on rounding alone at 1e-8.
 //
 // Not a general tool: no step-size search, no kink detection. The tests pick
 // their inputs away from the kinks of relu and hardtanh themselves.
@@ -35,7 +38,7 @@ namespace fd {
 
 constexpr double kStep = 1e-6;    // eps of the central difference
 constexpr double kRelTol = 1e-6;  // relative error allowed, sign kept
-constexpr double kScale = 1e-3;   // below this size a gradient is compared absolutely
+constexpr double kScale = 1e-2;   // below this size a gradient is compared absolutely
 
 using Loss = std::function<double()>;
 

@@ -1,0 +1,644 @@
+// grad_episode.cpp: the gradient of a whole episode (ram.cpp) against central
+// finite differences in double precision, the routing of the hybrid loss
+// (reinforce.cpp), the rewards by hand, and the REINFORCE estimator against a
+// gradient known in closed form.
+//
+// What the finite differences differentiate. episode_backward returns the
+// gradient of the hybrid loss
+//   L = w_nll L_nll + w_reinforce L_reinforce + w_baseline L_baseline
+// with some inputs held constant (reinforce.cpp, "gradient routing"):
+//   - the sampled action l_raw_t, which enters L_reinforce only through
+//     log pi(l_raw_t | mu_t) (the score function);
+//   - the clamped location l_t, an input of the glimpse sensor and of the
+//     glimpse network's `where` layer that is not differentiated;
+//   - the returns R_t and the advantages A_t = R_t - b_t;
+//   - the baseline's input h_{t-1} inside L_baseline (baseline.cpp: the
+//     baseline loss trains w_b and c alone, never the core);
+//   - by default also the location network's input h_{t-1} inside
+//     L_reinforce (reinforce.cpp); with reinforce_into_core it is not held,
+//     and the checks run under both routings.
+// Re-running episode_forward at theta +- eps with the same noise would move
+// l_raw_t = mu_t + sigma * noise and l_t along with mu_t, a different function
+// (its L_reinforce does not even depend on mu_t; the test "what the analytic
+// gradient is not" shows it). The loss differentiated here is episode_forward
+// written out step by step from the component functions with l_raw_t and l_t
+// held at the base episode's values and b_t read from the base episode's
+// h_{t-1} (forward_at_fixed_locations), then episode_backward with the base R
+// and A, whose returned loss terms are summed. Two checks keep that honest: at
+// the base parameters this forward reproduces episode_forward bit for bit,
+// and the real episode_forward at theta +- eps d gives the sensor's output rho
+// unchanged bit for bit (patch positions are whole pixels), so holding l_t
+// fixed changes nothing the sensor sees; l_t still differs as an input of
+// the `where` layer, which is exactly the stop-gradient being tested.
+//
+// Every loss evaluation also records whether any relu or hardtanh changed
+// side relative to the base episode; none may, or the difference would
+// straddle a kink.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "finite_difference.h"
+#include "model.h"
+#include "ram.h"
+#include "random.h"
+
+namespace {
+
+constexpr uint64_t kSeed = 14066247;  // every draw below derives from it
+
+struct Setup {
+  const char* name;
+  ModelConfig config;
+  int B;               // images in the episode
+  int capacity;        // Episode capacity, above B so the [T, capacity] strides matter
+  double init_range;   // parameters uniform in [-range, range]
+};
+
+ModelConfig tiny_config(int channels, int patch, int scales, int T, int what, int where,
+                        int glimpse, int hidden, int classes) {
+  ModelConfig c;
+  c.channels = channels;
+  c.height = 8;
+  c.width = 8;
+  c.classes = classes;
+  c.glimpses = T;
+  c.patch = patch;
+  c.scales = scales;
+  c.glimpse_scale = 2;
+  c.unit_pixels = 3;  // 8x8 images: a location of 1 is 3 pixels from the centre
+  c.what_hidden = what;
+  c.where_hidden = where;
+  c.glimpse_hidden = glimpse;
+  c.hidden = hidden;
+  c.sigma = 0.22;
+  c.validate();
+  return c;
+}
+
+std::vector<Setup> setups() {
+  return {
+      // C = 1, one 3x3 patch (G = 9), T = 3.
+      {"C=1 K=1 T=3", tiny_config(1, 3, 1, 3, 5, 4, 6, 6, 4), 3, 5, 0.5},
+      // C = 3, two scales of 2x2 (G = 2*3*2*2 = 24), T = 4.
+      {"C=3 K=2 T=4", tiny_config(3, 2, 2, 4, 6, 5, 7, 5, 3), 4, 5, 0.5},
+  };
+}
+
+// Weights of the three loss terms, none equal to 1, so that a term whose
+// weight is dropped or applied twice is seen.
+const LossWeights kWeights{1.0, 0.8, 0.5};
+// The same with the REINFORCE gradient flowing on into the core (the Torch
+// code's routing, --reinforce-into-core).
+const LossWeights kWeightsIntoCore{1.0, 0.8, 0.5, true};
+
+// Copies of a tensor's elements (whole buffer, unused capacity rows included).
+std::vector<real> copy_of(const Tensor& t) { return std::vector<real>(t.data(), t.data() + t.size()); }
+void restore(Tensor& t, const std::vector<real>& v) { std::copy(v.begin(), v.end(), t.data()); }
+bool bitwise_equal(const Tensor& t, const std::vector<real>& v) {
+  return t.size() == v.size() && std::memcmp(t.data(), v.data(), v.size() * sizeof(real)) == 0;
+}
+
+// episode_forward, step for step (ram.cpp), except for what the hybrid loss
+// treats as constants: the locations are not drawn (l_raw_t and l_t are
+// copied from the base episode after the location network has computed mu_t
+// at the current parameters), and the baseline reads the base episode's
+// h_{t-1} (baseline.cpp: "h_{t-1} is treated as a constant"), so b_t moves
+// with w_b and c alone. Everything else (mu_t, rho_t, g_t, h_t, logp) is
+// recomputed from the current parameters.
+void forward_at_fixed_locations(const Parameters& params, Episode& ep,
+                                const std::vector<real>& l_raw_base,
+                                const std::vector<real>& l_base,
+                                const std::vector<real>& h_base, bool reinforce_into_core) {
+  const ModelConfig& c = ep.config;
+  const RamParams& p = params.views();
+  const int T = c.glimpses, B = ep.B, cap = ep.capacity, H = c.hidden;
+  const int G = c.glimpse_features(), Ncat = c.what_hidden + c.where_hidden, Ng = c.glimpse_hidden;
+  auto row = [cap](Tensor& t, int s, int width) { return t.data() + std::size_t(s) * cap * width; };
+  for (int s = 0; s < T; ++s) {
+    const real* h_prev = s == 0 ? nullptr : row(ep.h, s - 1, H);
+    const real* h_prev_base = s == 0 ? nullptr : h_base.data() + std::size_t(s - 1) * cap * H;
+    real* l_raw_s = row(ep.l_raw, s, 2);
+    real* l_s = row(ep.l, s, 2);
+    // Unless REINFORCE flows into the core, the locator's input h_{t-1} is a
+    // constant of the loss too (reinforce.cpp).
+    location_network_forward(c, p, B, H, reinforce_into_core ? h_prev : h_prev_base, nullptr,
+                             row(ep.mu_pre, s, 2), row(ep.mu, s, 2), l_raw_s, l_s);
+    const std::size_t at = std::size_t(s) * cap * 2;
+    std::copy(l_raw_base.begin() + at, l_raw_base.begin() + at + 2 * B, l_raw_s);
+    std::copy(l_base.begin() + at, l_base.begin() + at + 2 * B, l_s);
+    baseline_forward(p, B, H, h_prev_base, ep.b.data() + std::size_t(s) * B);
+    real* rho_s = row(ep.rho, s, G);
+    glimpse_sensor(c, B, ep.images.data(), l_s, rho_s);
+    GlimpseActivations act{row(ep.hcat, s, Ncat), row(ep.g, s, Ng)};
+    glimpse_network_forward(c, p, B, rho_s, l_s, act);
+    core_rnn_forward(p, B, H, act.g, h_prev, row(ep.h, s, H));
+  }
+  action_network_forward(p, B, H, c.classes, row(ep.h, T - 1, H), ep.logp.data());
+}
+
+// Which side of its kink every relu and hardtanh is on.
+std::vector<char> kink_sides(const Episode& ep) {
+  std::vector<char> sides;
+  for (const Tensor* t : {&ep.hcat, &ep.g, &ep.h})
+    for (std::size_t i = 0; i < t->size(); ++i) sides.push_back((*t)[i] > 0);
+  for (std::size_t i = 0; i < ep.mu_pre.size(); ++i)
+    sides.push_back(ep.mu_pre[i] <= -1 ? 0 : ep.mu_pre[i] < 1 ? 1 : 2);
+  return sides;
+}
+
+// One episode of a tiny model at the base parameters theta, and everything the
+// finite-difference loss holds fixed at its base value.
+struct EpisodeCheck {
+  ModelConfig config;
+  int B;
+  std::vector<std::vector<uint8_t>> pixels;  // [B][C, H, W]
+  Episode ep;
+  Parameters params, grads, scratch;
+  std::vector<real> theta;                   // base parameters
+  std::vector<real> l_raw0, l0, R0, A0;      // held fixed
+  std::vector<real> h0;                      // held fixed as the baseline's input
+  std::vector<real> rho0;                    // base retina output
+  std::vector<char> sides0;                  // base kink sides
+  int kinks_crossed = 0;                     // loss evaluations on another side of a kink
+
+  explicit EpisodeCheck(const Setup& s, uint64_t seed)
+      : config(s.config), B(s.B), ep(s.config, s.capacity), params(s.config),
+        grads(s.config), scratch(s.config) {
+    ep.resize(B);
+    Rng rng(mix_key(kSeed, seed));
+    const int image_size = config.channels * config.height * config.width;
+    pixels.resize(B);
+    for (int r = 0; r < B; ++r) {
+      pixels[r].resize(image_size);
+      for (auto& v : pixels[r]) v = static_cast<uint8_t>(rng.below(256));
+      ep.images[r] = pixels[r].data();
+    }
+    for (std::size_t i = 0; i < ep.noise.size(); ++i) ep.noise[i] = static_cast<real>(rng.normal());
+    params.init_uniform(mix_key(kSeed, seed, 1), s.init_range);
+    theta.assign(params.data(), params.data() + params.size());
+    // Labels do not change the forward pass: label image 0 with its own
+    // prediction (reward 1) and the others with a wrong class (reward 0), so
+    // both returns occur.
+    episode_forward(params, ep, /*sample=*/true);
+    for (int r = 0; r < B; ++r) {
+      const int predicted = episode_prediction(ep, r);
+      ep.labels[r] = static_cast<uint8_t>(r == 0 ? predicted : (predicted + 1) % config.classes);
+    }
+    episode_rewards(ep);
+    l_raw0 = copy_of(ep.l_raw);
+    l0 = copy_of(ep.l);
+    R0 = copy_of(ep.R);
+    A0 = copy_of(ep.A);
+    h0 = copy_of(ep.h);
+    rho0 = copy_of(ep.rho);
+    sides0 = kink_sides(ep);
+  }
+
+  // L(theta') at the current parameters, with the locations, the returns, the
+  // advantages and the baseline's input held at their base values.
+  double loss(const LossWeights& weights) {
+    forward_at_fixed_locations(params, ep, l_raw0, l0, h0, weights.reinforce_into_core);
+    kinks_crossed += kink_sides(ep) != sides0;
+    restore(ep.R, R0);
+    restore(ep.A, A0);
+    scratch.zero();
+    const EpisodeLoss e = episode_backward(params, scratch, ep, weights, B);
+    return e.nll + e.reinforce + e.baseline;
+  }
+
+  // The gradient training uses: the real episode_forward at the current
+  // parameters, then episode_backward with the base R and A.
+  std::vector<real> gradient(const LossWeights& weights) {
+    episode_forward(params, ep, /*sample=*/true);
+    restore(ep.R, R0);
+    restore(ep.A, A0);
+    grads.zero();
+    episode_backward(params, grads, ep, weights, B);
+    return std::vector<real>(grads.data(), grads.data() + grads.size());
+  }
+
+  // The real episode_forward at theta + t * d (d over the whole flat buffer),
+  // parameters restored afterwards; leaves its activations in ep.
+  void real_forward_at(const std::vector<real>& d, double t) {
+    for (std::size_t i = 0; i < params.size(); ++i) params.data()[i] = static_cast<real>(theta[i] + t * d[i]);
+    episode_forward(params, ep, /*sample=*/true);
+    std::copy(theta.begin(), theta.end(), params.data());
+  }
+};
+
+// A unit direction over one block of the flat buffer, zero elsewhere.
+std::vector<real> block_direction(Rng& rng, std::size_t total, const ParamBlock& block) {
+  std::vector<real> d(total, 0);
+  const std::vector<real> u = fd::random_direction(rng, block.size);
+  std::copy(u.begin(), u.end(), d.begin() + block.offset);
+  return d;
+}
+
+double block_norm(const std::vector<real>& g, const ParamBlock& block) {
+  return std::sqrt(fd::dot(g.data() + block.offset, g.data() + block.offset, block.size));
+}
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// The finite-difference loss is the model's loss.
+
+TEST_CASE("episode: the fixed-location forward is episode_forward at the base parameters") {
+  int seed = 0;
+  for (const Setup& setup : setups()) {
+    const std::string setup_name = setup.name;
+    CAPTURE(setup_name);
+    EpisodeCheck check(setup, ++seed);
+    // Snapshot of the real forward (the constructor's last run).
+    episode_forward(check.params, check.ep, true);
+    const Episode& ep = check.ep;
+    const std::vector<std::vector<real>> base = {copy_of(ep.mu_pre), copy_of(ep.mu), copy_of(ep.l_raw),
+                                                 copy_of(ep.l),      copy_of(ep.rho), copy_of(ep.hcat),
+                                                 copy_of(ep.g),      copy_of(ep.h),   copy_of(ep.b),
+                                                 copy_of(ep.logp)};
+    // Rewards are a function of the episode: recomputing them gives R0, A0.
+    episode_rewards(check.ep);
+    CHECK(bitwise_equal(ep.R, check.R0));
+    CHECK(bitwise_equal(ep.A, check.A0));
+    forward_at_fixed_locations(check.params, check.ep, check.l_raw0, check.l0, check.h0, false);
+    const char* names[] = {"mu_pre", "mu", "l_raw", "l", "rho", "hcat", "g", "h", "b", "logp"};
+    const Tensor* tensors[] = {&ep.mu_pre, &ep.mu, &ep.l_raw, &ep.l, &ep.rho,
+                               &ep.hcat,   &ep.g,  &ep.h,     &ep.b, &ep.logp};
+    for (int i = 0; i < 10; ++i) {
+      CAPTURE(names[i]);
+      CHECK(bitwise_equal(*tensors[i], base[i]));
+    }
+  }
+}
+
+TEST_CASE("episode: the loss terms episode_backward returns are the hybrid loss written out") {
+  int seed = 10;
+  for (const Setup& setup : setups()) {
+    const std::string setup_name = setup.name;
+    CAPTURE(setup_name);
+    EpisodeCheck check(setup, ++seed);
+    const Episode& ep = check.ep;
+    const ModelConfig& c = check.config;
+    const int B = check.B, T = c.glimpses, A = c.classes, cap = ep.capacity;
+    episode_forward(check.params, check.ep, true);
+    check.grads.zero();
+    const EpisodeLoss loss = episode_backward(check.params, check.grads, check.ep, kWeights, B);
+    // L_nll = w_nll / B * sum_b -logp[b, y_b]
+    // L_reinforce = -w_reinforce / B * sum_t sum_b A_t,b log pi(l_raw_t,b | mu_t,b)
+    // L_baseline = w_baseline / B * sum_t sum_b (b_t,b - R_t,b)^2
+    double nll = 0, reinforce = 0, baseline = 0, reward = 0;
+    int correct = 0;
+    for (int r = 0; r < B; ++r) {
+      nll -= ep.logp[r * A + ep.labels[r]];
+      reward += ep.R[r];
+      correct += ep.R[(T - 1) * B + r] == 1;  // r_T is 1 exactly when the class is right
+    }
+    for (int s = 0; s < T; ++s) {
+      for (int r = 0; r < B; ++r) {
+        const std::size_t at = (std::size_t(s) * cap + r) * 2;
+        reinforce -= ep.A[s * B + r] * gaussian_log_prob(ep.l_raw.data() + at, ep.mu.data() + at, c.sigma);
+        baseline += std::pow(ep.b[s * B + r] - ep.R[s * B + r], 2);
+      }
+    }
+    CHECK(loss.nll == doctest::Approx(kWeights.nll / B * nll).epsilon(1e-13));
+    CHECK(loss.reinforce == doctest::Approx(kWeights.reinforce / B * reinforce).epsilon(1e-13));
+    CHECK(loss.baseline == doctest::Approx(kWeights.baseline / B * baseline).epsilon(1e-13));
+    CHECK(loss.reward == reward);
+    CHECK(loss.correct == correct);
+    CHECK(correct == 1);  // the setup labels image 0, and only it, with its prediction
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Gradient checks.
+
+TEST_CASE("episode: random directions over every parameter at once") {
+  int seed = 20;
+  for (const LossWeights& weights : {kWeights, kWeightsIntoCore})
+  for (const Setup& setup : setups()) {
+    const std::string setup_name = setup.name;
+    CAPTURE(setup_name);
+    const bool into_core = weights.reinforce_into_core;
+    CAPTURE(into_core);
+    EpisodeCheck check(setup, ++seed);
+    const std::vector<real> grad = check.gradient(weights);
+    // Not a vacuous comparison: the gradient is far from zero (a projection
+    // on a random direction is about |grad| / sqrt(size) of it).
+    const double grad_norm = std::sqrt(fd::dot(grad.data(), grad.data(), grad.size()));
+    CHECK(grad_norm > 0.1);
+    Rng rng(mix_key(kSeed, seed, 2));
+    for (int k = 0; k < 4; ++k) {
+      CAPTURE(k);
+      const std::vector<real> d = fd::random_direction(rng, check.params.size());
+      const double numeric = fd::directional_difference(check.params.data(), d.data(), d.size(),
+                                                        [&] { return check.loss(weights); });
+      const double analytic = fd::dot(grad.data(), d.data(), d.size());
+      CHECK(analytic == fd::near(numeric));
+      // The real forward at theta +- eps d looks at exactly the same pixels,
+      // from locations that did move.
+      for (double t : {fd::kStep, -fd::kStep}) {
+        CAPTURE(t);
+        check.real_forward_at(d, t);
+        CHECK(bitwise_equal(check.ep.rho, check.rho0));
+        CHECK_FALSE(bitwise_equal(check.ep.l, check.l0));
+      }
+    }
+    CHECK(check.kinks_crossed == 0);
+  }
+}
+
+TEST_CASE("episode: a random direction within each parameter block") {
+  int seed = 30;
+  for (const LossWeights& weights : {kWeights, kWeightsIntoCore})
+  for (const Setup& setup : setups()) {
+    const std::string setup_name = setup.name;
+    CAPTURE(setup_name);
+    const bool into_core = weights.reinforce_into_core;
+    CAPTURE(into_core);
+    EpisodeCheck check(setup, ++seed);
+    const std::vector<real> grad = check.gradient(weights);
+    Rng rng(mix_key(kSeed, seed, 3));
+    for (const ParamBlock& block : check.params.blocks()) {
+      CAPTURE(block.name);
+      const std::vector<real> d = block_direction(rng, check.params.size(), block);
+      const double numeric = fd::directional_difference(check.params.data(), d.data(), d.size(),
+                                                        [&] { return check.loss(weights); });
+      const double analytic = fd::dot(grad.data(), d.data(), d.size());
+      CHECK(analytic == fd::near(numeric));
+      for (double t : {fd::kStep, -fd::kStep}) {
+        CAPTURE(t);
+        check.real_forward_at(d, t);
+        CHECK(bitwise_equal(check.ep.rho, check.rho0));
+      }
+    }
+    CHECK(check.kinks_crossed == 0);
+  }
+}
+
+TEST_CASE("episode: every parameter element") {
+  int seed = 40;
+  for (const LossWeights& weights : {kWeights, kWeightsIntoCore})
+  for (const Setup& setup : setups()) {
+    const std::string setup_name = setup.name;
+    CAPTURE(setup_name);
+    const bool into_core = weights.reinforce_into_core;
+    CAPTURE(into_core);
+    EpisodeCheck check(setup, ++seed);
+    check.gradient(weights);  // into check.grads
+    std::set<std::string> all;
+    for (const ParamBlock& block : check.params.blocks()) all.insert(block.name);
+    fd::check_parameter_gradients(check.params, check.grads, all,
+                                  [&] { return check.loss(weights); });
+    CHECK(check.kinks_crossed == 0);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Routing of the hybrid loss, as written at the top of reinforce.cpp.
+
+TEST_CASE("episode: which loss trains which parameters") {
+  int seed = 50;
+  for (const bool into_core : {false, true})
+  for (const Setup& setup : setups()) {
+    const std::string setup_name = setup.name;
+    CAPTURE(setup_name);
+    CAPTURE(into_core);
+    EpisodeCheck check(setup, ++seed);
+    const LossWeights only_nll{1, 0, 0, into_core}, only_reinforce{0, 1, 0, into_core};
+    const LossWeights only_baseline{0, 0, 1, into_core};
+    const LossWeights all{kWeights.nll, kWeights.reinforce, kWeights.baseline, into_core};
+    const LossWeights no_reinforce{kWeights.nll, 0, kWeights.baseline, into_core};
+    const std::vector<real> g_all = check.gradient(all);
+    const std::vector<real> g_nll = check.gradient(only_nll);
+    const std::vector<real> g_rf = check.gradient(only_reinforce);
+    const std::vector<real> g_bl = check.gradient(only_baseline);
+    const std::vector<real> g_no_rf = check.gradient(no_reinforce);
+    Rng rng(mix_key(kSeed, seed, 4));
+    for (const ParamBlock& block : check.params.blocks()) {
+      CAPTURE(block.name);
+      const bool action = starts_with(block.name, "action.");
+      const bool baseline = starts_with(block.name, "baseline.");
+      const bool locator = starts_with(block.name, "locator.");
+      // L_nll: action network, core, glimpse network; not the locator, not the baseline.
+      CHECK((block_norm(g_nll, block) > 0) == (!locator && !baseline));
+      // L_reinforce: the locator alone by default; with into_core also,
+      // through mu_t, the core and glimpse network of earlier steps; never
+      // the action network or the baseline.
+      const bool reached_by_reinforce = into_core ? (!action && !baseline) : locator;
+      CHECK((block_norm(g_rf, block) > 0) == reached_by_reinforce);
+      // L_baseline: the baseline alone.
+      CHECK((block_norm(g_bl, block) > 0) == baseline);
+      // Switching the REINFORCE weight on changes exactly the gradients it
+      // reaches, and leaves the others bit for bit.
+      std::vector<real> diff(g_all.size());
+      for (std::size_t i = 0; i < diff.size(); ++i) diff[i] = g_all[i] - g_no_rf[i];
+      CHECK((block_norm(diff, block) > 0) == reached_by_reinforce);
+      // The whole is the weighted sum of its parts.
+      for (std::size_t i = block.offset; i < block.offset + block.size; ++i) {
+        CAPTURE(i);
+        const double sum = kWeights.nll * g_nll[i] + kWeights.reinforce * g_rf[i] + kWeights.baseline * g_bl[i];
+        CHECK(g_all[i] == doctest::Approx(sum).epsilon(1e-12).scale(1e-6));
+      }
+      // And each part is the gradient of its own term, by finite differences.
+      const std::vector<real> d = block_direction(rng, check.params.size(), block);
+      for (const auto& [name, weights, g] :
+           {std::tuple<const char*, LossWeights, const std::vector<real>*>{"nll", only_nll, &g_nll},
+            {"reinforce", only_reinforce, &g_rf},
+            {"baseline", only_baseline, &g_bl}}) {
+        const std::string term = name;
+        CAPTURE(term);
+        const double numeric = fd::directional_difference(check.params.data(), d.data(), d.size(),
+                                                          [&, w = weights] { return check.loss(w); });
+        CHECK(fd::dot(g->data(), d.data(), d.size()) == fd::near(numeric));
+      }
+    }
+    CHECK(check.kinks_crossed == 0);
+  }
+}
+
+TEST_CASE("episode: what the analytic gradient is not (locations re-drawn with the same noise)") {
+  // With the noise fixed, episode_forward at theta' draws l_raw = mu(theta') +
+  // sigma * noise, so l_raw - mu and hence log pi(l_raw | mu) do not depend on
+  // theta' at all: differencing that loss finds no REINFORCE gradient in the
+  // locator. The REINFORCE gradient is the score function, with the action
+  // l_raw held fixed; this is why the finite-difference loss above holds it.
+  EpisodeCheck check(setups()[0], 60);
+  const LossWeights only_reinforce{0, 1, 0};
+  const std::vector<real> grad = check.gradient(only_reinforce);
+  for (const ParamBlock& block : check.params.blocks()) {
+    if (block.name != "locator.b") continue;
+    Rng rng(mix_key(kSeed, 60, 5));
+    const std::vector<real> d = block_direction(rng, check.params.size(), block);
+    auto redrawn_loss = [&] {
+      episode_forward(check.params, check.ep, /*sample=*/true);
+      restore(check.ep.R, check.R0);
+      restore(check.ep.A, check.A0);
+      check.scratch.zero();
+      const EpisodeLoss e = episode_backward(check.params, check.scratch, check.ep, only_reinforce, check.B);
+      return e.reinforce;
+    };
+    const double redrawn = fd::directional_difference(check.params.data(), d.data(), d.size(), redrawn_loss);
+    const double analytic = fd::dot(grad.data(), d.data(), d.size());
+    CHECK(std::fabs(analytic) > 1e-2);
+    CHECK(std::fabs(redrawn) < 1e-6 * std::fabs(analytic));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Rewards, returns and advantages, by hand (rewards.cpp, reinforce.cpp).
+
+TEST_CASE("rewards: classification reward, returns and advantages computed by hand") {
+  const int B = 2, T = 3, A = 3;
+  // logp_T: image 0 has p = (0.2, 0.5, 0.3) and label 1: argmax 1 is right, r_T = 1.
+  //         image 1 has p = (0.6, 0.3, 0.1) and label 2: argmax 0 is wrong, r_T = 0.
+  const real logp_T[B * A] = {std::log(real(0.2)), std::log(real(0.5)), std::log(real(0.3)),
+                              std::log(real(0.6)), std::log(real(0.3)), std::log(real(0.1))};
+  const uint8_t labels[B] = {1, 2};
+  real r[T * B];
+  std::fill(r, r + T * B, real(9));  // every earlier reward must be overwritten with 0
+  classification_reward(B, T, A, logp_T, labels, r);
+  // r [T, B] = t1: (0, 0), t2: (0, 0), t3: (1, 0)
+  const real r_expected[T * B] = {0, 0, 0, 0, 1, 0};
+  for (int i = 0; i < T * B; ++i) {
+    CAPTURE(i);
+    CHECK(r[i] == r_expected[i]);
+  }
+  // Terminal reward only: every step's return is r_T, R = t1 (1, 0), t2 (1, 0), t3 (1, 0).
+  real R[T * B];
+  returns_from_rewards(B, T, r, R);
+  const real R_terminal[T * B] = {1, 0, 1, 0, 1, 0};
+  for (int i = 0; i < T * B; ++i) {
+    CAPTURE(i);
+    CHECK(R[i] == R_terminal[i]);
+  }
+  // Rewards at every step, r [T, B] = t1 (0.5, -1), t2 (0, 2), t3 (1, 0.25):
+  //   R_3 = r_3             = (1, 0.25)
+  //   R_2 = r_2 + R_3 = (0 + 1, 2 + 0.25)    = (1, 2.25)
+  //   R_1 = r_1 + R_2 = (0.5 + 1, -1 + 2.25) = (1.5, 1.25)
+  const real r_dense[T * B] = {0.5, -1, 0, 2, 1, 0.25};
+  returns_from_rewards(B, T, r_dense, R);
+  const real R_dense[T * B] = {1.5, 1.25, 1, 2.25, 1, 0.25};
+  for (int i = 0; i < T * B; ++i) {
+    CAPTURE(i);
+    CHECK(R[i] == R_dense[i]);
+  }
+  // Advantages A = R - b with b [T, B] = t1 (0.25, 0.5), t2 (1, 1), t3 (0.5, -0.75):
+  //   A = t1 (1.5 - 0.25, 1.25 - 0.5) = (1.25, 0.75)
+  //       t2 (1 - 1, 2.25 - 1)        = (0, 1.25)
+  //       t3 (1 - 0.5, 0.25 + 0.75)   = (0.5, 1)
+  const real b[T * B] = {0.25, 0.5, 1, 1, 0.5, -0.75};
+  real adv[T * B];
+  reinforce_advantage(B, T, R, b, adv);
+  const real adv_expected[T * B] = {1.25, 0.75, 0, 1.25, 0.5, 1};
+  for (int i = 0; i < T * B; ++i) {
+    CAPTURE(i);
+    CHECK(adv[i] == adv_expected[i]);
+  }
+  // Step weights of t2 with w_reinforce = 0.5 over a batch of 2 (0.25 per
+  // image): w = 0.25 * (0, 1.25) = (0, 0.3125).
+  real w[B];
+  reinforce_step_weights(B, adv + B, 0.5 / B, w);
+  CHECK(w[0] == 0);
+  CHECK(w[1] == real(0.3125));
+}
+
+// ---------------------------------------------------------------------------
+// The REINFORCE estimator on a problem with a known answer.
+
+TEST_CASE("REINFORCE: the estimator's mean is the true gradient, sign included; a baseline cuts its variance") {
+  // One location, no state: h_prev == nullptr, so mu = hardtanh(b_loc) = b_loc
+  // for b_loc = (0.3, -0.2). Reward f(l_raw) = -|l_raw - c|^2 with c = (0.5, 0.1)
+  // and l_raw ~ N(mu, sigma^2 I), sigma = 0.22:
+  //   E f        = -|mu - c|^2 - 2 sigma^2 = -(0.04 + 0.09) - 0.0968 = -0.2268
+  //   dE f / db  = -2 (mu - c) = -2 (-0.2, -0.3) = (0.4, 0.6)
+  // location_network_backward adds the gradient of the LOSS -w log pi with
+  // w = f - baseline, so the estimate of dE f / db is MINUS grad.locator.b.
+  ModelConfig c = tiny_config(1, 3, 1, 3, 5, 4, 6, 6, 4);
+  c.sigma = 0.22;
+  const int H = c.hidden, N = 20000;
+  const double target[2] = {0.5, 0.1};
+  const double b_loc[2] = {0.3, -0.2};
+  const double true_grad[2] = {-2 * (b_loc[0] - target[0]), -2 * (b_loc[1] - target[1])};
+  const double expected_f = -(std::pow(b_loc[0] - target[0], 2) + std::pow(b_loc[1] - target[1], 2)) -
+                            2 * c.sigma * c.sigma;
+  REQUIRE(expected_f == doctest::Approx(-0.2268).epsilon(1e-12));
+  Parameters params(c), grads(c);
+  params.zero();
+  params.views().locator.b[0] = static_cast<real>(b_loc[0]);
+  params.views().locator.b[1] = static_cast<real>(b_loc[1]);
+
+  // N episodes of one step each, drawn with a seeded Rng.
+  Rng rng(mix_key(kSeed, 70));
+  std::vector<real> noise(2 * N), mu_pre(2 * N), mu(2 * N), l_raw(2 * N), l(2 * N), f(N);
+  for (auto& z : noise) z = static_cast<real>(rng.normal());
+  location_network_forward(c, params.views(), N, H, nullptr, noise.data(), mu_pre.data(), mu.data(),
+                           l_raw.data(), l.data());
+  for (int i = 0; i < N; ++i)
+    f[i] = static_cast<real>(-(std::pow(l_raw[2 * i] - target[0], 2) + std::pow(l_raw[2 * i + 1] - target[1], 2)));
+
+  // Per-sample estimates -grad.locator.b, with no baseline and with the
+  // constant baseline E f.
+  struct Stats {
+    double mean[2], var[2];
+  };
+  std::vector<real> est[2] = {std::vector<real>(2 * N), std::vector<real>(2 * N)};
+  const double baselines[2] = {0.0, expected_f};
+  Stats stats[2];
+  std::vector<real> dmu(2);
+  for (int k = 0; k < 2; ++k) {
+    for (int i = 0; i < N; ++i) {
+      const real w = static_cast<real>(f[i] - baselines[k]);
+      grads.zero();
+      location_network_backward(c, params.views(), grads.views(), 1, H, nullptr, &mu_pre[2 * i],
+                                &mu[2 * i], &l_raw[2 * i], &w, dmu.data(), nullptr);
+      est[k][2 * i] = -grads.views().locator.b[0];
+      est[k][2 * i + 1] = -grads.views().locator.b[1];
+    }
+    for (int d = 0; d < 2; ++d) {
+      double sum = 0, sum2 = 0;
+      for (int i = 0; i < N; ++i) sum += est[k][2 * i + d];
+      const double mean = sum / N;
+      for (int i = 0; i < N; ++i) sum2 += std::pow(est[k][2 * i + d] - mean, 2);
+      stats[k].mean[d] = mean;
+      stats[k].var[d] = sum2 / (N - 1);
+    }
+  }
+  for (int d = 0; d < 2; ++d) {
+    CAPTURE(d);
+    for (int k = 0; k < 2; ++k) {
+      CAPTURE(baselines[k]);
+      const double se = std::sqrt(stats[k].var[d] / N);
+      CAPTURE(stats[k].mean[d]);
+      CAPTURE(se);
+      CHECK(std::fabs(stats[k].mean[d] - true_grad[d]) < 4 * se);
+      CHECK(se < 0.1 * std::fabs(true_grad[d]));          // the sign is resolved...
+      CHECK((stats[k].mean[d] > 0) == (true_grad[d] > 0));  // ...and right
+    }
+    // The baseline leaves the mean alone (paired difference within 4 standard
+    // errors of 0) and cuts the variance.
+    double sum = 0, sum2 = 0;
+    for (int i = 0; i < N; ++i) sum += est[0][2 * i + d] - est[1][2 * i + d];
+    const double mean_diff = sum / N;
+    for (int i = 0; i < N; ++i) sum2 += std::pow(est[0][2 * i + d] - est[1][2 * i + d] - mean_diff, 2);
+    CHECK(std::fabs(mean_diff) < 4 * std::sqrt(sum2 / (N - 1) / N));
+    CHECK(stats[1].var[d] < 0.5 * stats[0].var[d]);
+  }
+
+  // The batch form sums over images: all N at once with weights (f - E f) / N
+  // gives minus the mean estimate.
+  std::vector<real> w(N), dmu_batch(2 * N);
+  for (int i = 0; i < N; ++i) w[i] = static_cast<real>((f[i] - expected_f) / N);
+  grads.zero();
+  location_network_backward(c, params.views(), grads.views(), N, H, nullptr, mu_pre.data(), mu.data(),
+                            l_raw.data(), w.data(), dmu_batch.data(), nullptr);
+  for (int d = 0; d < 2; ++d) CHECK(-grads.views().locator.b[d] == doctest::Approx(stats[1].mean[d]).epsilon(1e-9));
+}

@@ -1,0 +1,345 @@
+// test_gemm.cpp: every float GEMM path against the naive reference, in double.
+//
+// Each product is run on awkward sizes (1, 3, 17, 64, 255, 257: edges of every
+// register tile and vector), in all four transpose forms, with and without
+// accumulation, with padded leading dimensions, and compared with
+// gemm_reference evaluated in double on the same float inputs. The padding of
+// A and B holds NaN and C starts as NaN when not accumulating, so a kernel that
+// reads a byte it should not poisons its result; the padding of C holds a
+// sentinel that must survive.
+#include <doctest/doctest.h>
+
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gemm.h"
+
+namespace {
+
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+const float kSentinel = 1234.5f;  // in the padding of C, never a product of the inputs here
+
+const char* trans_name(Trans t) { return t == Trans::no ? "no" : "yes"; }
+
+// The operands of one product, stored row-major with the given padding after
+// each row. A is [M, K] or, transposed, [K, M]; B is [K, N] or [N, K].
+struct Product {
+  Trans trans_a, trans_b;
+  int M, N, K;
+  bool accumulate;
+  int lda, ldb, ldc;
+  std::vector<float> A, B, C;
+
+  Product(Trans trans_a_, Trans trans_b_, int M_, int N_, int K_, bool accumulate_, int pad,
+          std::mt19937& rng)
+      : trans_a(trans_a_), trans_b(trans_b_), M(M_), N(N_), K(K_), accumulate(accumulate_) {
+    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+    const int a_rows = trans_a == Trans::no ? M : K, a_columns = trans_a == Trans::no ? K : M;
+    const int b_rows = trans_b == Trans::no ? K : N, b_columns = trans_b == Trans::no ? N : K;
+    // Different padding for each operand, so a kernel mixing up ld's fails.
+    lda = a_columns + pad;
+    ldb = b_columns + 2 * pad;
+    ldc = N + 3 * pad;
+    A = filled(a_rows, a_columns, lda, uniform, rng, kNaN);
+    B = filled(b_rows, b_columns, ldb, uniform, rng, kNaN);
+    C = filled(M, N, ldc, uniform, rng, kSentinel);
+    if (!accumulate)  // the old C must be ignored
+      for (int i = 0; i < M; ++i)
+        for (int j = 0; j < N; ++j) C[i * ldc + j] = kNaN;
+  }
+
+  template <class Uniform>
+  static std::vector<float> filled(int rows, int columns, int ld, Uniform& uniform, std::mt19937& rng,
+                                   float padding) {
+    std::vector<float> values(static_cast<std::size_t>(rows) * ld, padding);
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < columns; ++c) values[r * ld + c] = uniform(rng);
+    return values;
+  }
+
+  void run(GemmPath path, std::vector<float>& C_out) const {
+    C_out = C;
+    gemm_with_path(path, trans_a, trans_b, M, N, K, A.data(), lda, B.data(), ldb, C_out.data(), ldc,
+                   accumulate);
+  }
+
+  // gemm_reference in double on the same values, and for each element the
+  // scale of its rounding error: sum_k |a||b|, plus |C| when accumulating.
+  void reference(std::vector<double>& C_exact, std::vector<double>& scale) const {
+    std::vector<double> A_double(A.begin(), A.end()), B_double(B.begin(), B.end());
+    C_exact.assign(C.begin(), C.end());
+    gemm_reference(trans_a, trans_b, M, N, K, A_double.data(), lda, B_double.data(), ldb,
+                   C_exact.data(), ldc, accumulate);
+    for (double& x : A_double) x = std::fabs(x);
+    for (double& x : B_double) x = std::fabs(x);
+    scale.assign(C.size(), 0.0);
+    for (std::size_t i = 0; i < C.size(); ++i)
+      if (accumulate) scale[i] = std::fabs(C[i]);
+    gemm_reference(trans_a, trans_b, M, N, K, A_double.data(), lda, B_double.data(), ldb,
+                   scale.data(), ldc, true);
+  }
+};
+
+// Checks one path's result against the reference: the worst element in the
+// product, then the padding of C. A float sum of K products, each term
+// rounded once, is within K * 2^-24 * sum|a||b| of the exact sum, plus one
+// rounding when added to C; (K + 2) * FLT_EPSILON is twice that. A wrong or
+// missing term is of the order of sum|a||b| / K, far above it.
+void check_against_reference(const Product& p, const std::vector<float>& C_out,
+                             const std::vector<double>& C_exact, const std::vector<double>& scale) {
+  const double tolerance = (p.K + 2) * static_cast<double>(FLT_EPSILON);
+  double worst_excess = -1;  // error / (tolerance * scale) - 1 of the worst element
+  int worst_i = -1, worst_j = -1;
+  bool finite = true;
+  for (int i = 0; i < p.M; ++i)
+    for (int j = 0; j < p.N; ++j) {
+      const std::size_t at = static_cast<std::size_t>(i) * p.ldc + j;
+      if (!std::isfinite(C_out[at])) {
+        finite = false;
+        worst_i = i, worst_j = j;
+        continue;
+      }
+      const double excess = std::fabs(C_out[at] - C_exact[at]) / (tolerance * scale[at] + 1e-30) - 1;
+      if (finite && excess > worst_excess) worst_excess = excess, worst_i = i, worst_j = j;
+    }
+  CAPTURE(worst_i);
+  CAPTURE(worst_j);
+  if (worst_i >= 0) {
+    const std::size_t at = static_cast<std::size_t>(worst_i) * p.ldc + worst_j;
+    const double got = C_out[at], expected = C_exact[at];
+    CAPTURE(got);
+    CAPTURE(expected);
+    CHECK(finite);
+    CHECK(worst_excess <= 0);
+  }
+  int padding_changed = 0;
+  for (int i = 0; i < p.M; ++i)
+    for (int j = p.N; j < p.ldc; ++j) padding_changed += C_out[static_cast<std::size_t>(i) * p.ldc + j] != kSentinel;
+  CHECK(padding_changed == 0);
+}
+
+// Every available path on one product, each compared with the same reference.
+void check_every_path(const Product& p) {
+  std::vector<double> C_exact, scale;
+  p.reference(C_exact, scale);
+  std::vector<float> C_out;
+  for (GemmPath path : gemm_paths_available()) {
+    const std::string path_name = gemm_path_name(path);
+    CAPTURE(path_name);
+    p.run(path, C_out);
+    check_against_reference(p, C_out, C_exact, scale);
+  }
+}
+
+const Trans kForms[][2] = {{Trans::no, Trans::no}, {Trans::no, Trans::yes},
+                           {Trans::yes, Trans::no}, {Trans::yes, Trans::yes}};
+
+bool same_bits(const std::vector<float>& x, const std::vector<float>& y) {
+  return x.size() == y.size() && (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("gemm: the scalar path is always available, listed first") {
+  const std::vector<GemmPath> paths = gemm_paths_available();
+  REQUIRE(!paths.empty());
+  CHECK(paths.front() == GemmPath::scalar);
+  CHECK(std::string(gemm_path_name(GemmPath::scalar)) == "scalar");
+  CHECK(std::string(gemm_path_name(GemmPath::avx2)) == "avx2");
+  CHECK(std::string(gemm_path_name(GemmPath::avx512)) == "avx512");
+  bool active_available = false;
+  for (GemmPath path : paths) active_available |= path == gemm_active_path();
+  CHECK(active_available);
+  MESSAGE("GEMM paths available: ", paths.size(), ", active: ", gemm_path_name(gemm_active_path()));
+}
+
+TEST_CASE("gemm: every path matches the reference on awkward sizes") {
+  // Every combination of the small sizes, then each large one against small
+  // ones in every position, then a few products large in two or three.
+  struct Size {
+    int M, N, K;
+  };
+  std::vector<Size> sizes;
+  const int small[] = {1, 3, 17, 64};
+  for (int M : small)
+    for (int N : small)
+      for (int K : small) sizes.push_back({M, N, K});
+  for (int large : {255, 257})
+    for (int other : {1, 17}) {
+      sizes.push_back({large, other, other + 2});
+      sizes.push_back({other + 2, large, other});
+      sizes.push_back({other, other + 2, large});
+    }
+  sizes.push_back({255, 257, 64});
+  sizes.push_back({64, 255, 257});
+  sizes.push_back({257, 3, 255});
+  sizes.push_back({257, 255, 257});
+
+  std::mt19937 rng(20240611);
+  int case_index = 0;
+  for (const Size& s : sizes)
+    for (const auto& form : kForms)
+      for (bool accumulate : {false, true}) {
+        const int pad = (case_index++ % 3) * 3;  // 0, 3 or 6 spare elements per row
+        const Product p(form[0], form[1], s.M, s.N, s.K, accumulate, pad, rng);
+        const char* trans_a = trans_name(p.trans_a);
+        const char* trans_b = trans_name(p.trans_b);
+        CAPTURE(s.M);
+        CAPTURE(s.N);
+        CAPTURE(s.K);
+        CAPTURE(trans_a);
+        CAPTURE(trans_b);
+        CAPTURE(accumulate);
+        CAPTURE(pad);
+        check_every_path(p);
+      }
+}
+
+TEST_CASE("gemm: every path matches the reference on the model's products") {
+  // Each layer y = x W (W [in, out]) runs Y = X W, dX = dY W^T, dW += X^T dY.
+  const int layers[][2] = {{64, 128}, {2, 128}, {256, 256}, {256, 2}, {256, 10}, {256, 1}};
+  std::mt19937 rng(7);
+  for (int batch : {10, 37, 128})
+    for (const auto& layer : layers) {
+      const int in = layer[0], out = layer[1];
+      CAPTURE(batch);
+      CAPTURE(in);
+      CAPTURE(out);
+      check_every_path(Product(Trans::no, Trans::no, batch, out, in, false, 0, rng));
+      check_every_path(Product(Trans::no, Trans::yes, batch, in, out, false, 0, rng));
+      check_every_path(Product(Trans::yes, Trans::no, in, out, batch, true, 0, rng));
+    }
+}
+
+TEST_CASE("gemm: empty sizes") {
+  std::mt19937 rng(3);
+  for (GemmPath path : gemm_paths_available()) {
+    const std::string path_name = gemm_path_name(path);
+    CAPTURE(path_name);
+    for (const auto& form : kForms) {
+      // K = 0: an empty sum, so C keeps its values or becomes 0.
+      Product keep(form[0], form[1], 5, 7, 0, true, 2, rng);
+      std::vector<float> C_out;
+      keep.run(path, C_out);
+      CHECK(same_bits(C_out, keep.C));
+      Product zero(form[0], form[1], 5, 7, 0, false, 2, rng);
+      zero.run(path, C_out);
+      for (int i = 0; i < 5; ++i)
+        for (int j = 0; j < zero.ldc; ++j) CHECK(C_out[i * zero.ldc + j] == (j < 7 ? 0.0f : kSentinel));
+      // M = 0 or N = 0: nothing to write.
+      for (Product empty : {Product(form[0], form[1], 0, 7, 4, false, 1, rng),
+                            Product(form[0], form[1], 5, 0, 4, false, 1, rng)}) {
+        empty.run(path, C_out);
+        CHECK(same_bits(C_out, empty.C));
+      }
+    }
+  }
+}
+
+TEST_CASE("gemm: results depend only on the inputs") {
+  // A row of C must have the same bits whether it is computed alone or within
+  // a batch, and wherever the operands sit in memory: the model's results
+  // must not depend on how a batch is split over threads.
+  std::mt19937 rng(11);
+  for (GemmPath path : gemm_paths_available())
+    for (const auto& form : kForms)
+      for (int N : {3, 10, 64, 100}) {
+        const std::string path_name = gemm_path_name(path);
+        const char* trans_a = trans_name(form[0]);
+        const char* trans_b = trans_name(form[1]);
+        CAPTURE(path_name);
+        CAPTURE(trans_a);
+        CAPTURE(trans_b);
+        CAPTURE(N);
+        const int M = 23, K = 70;
+        const Product batch(form[0], form[1], M, N, K, true, 1, rng);
+        std::vector<float> C_batch, C_again;
+        batch.run(path, C_batch);
+        batch.run(path, C_again);
+        CHECK(same_bits(C_batch, C_again));
+
+        // Row by row (trans_a == no only: there a row of C is a row of A).
+        if (form[0] == Trans::no) {
+          int rows_differing = 0;
+          for (int i = 0; i < M; ++i) {
+            std::vector<float> C_row(batch.C.begin() + i * batch.ldc, batch.C.begin() + (i + 1) * batch.ldc);
+            gemm_with_path(path, form[0], form[1], 1, N, K, batch.A.data() + i * batch.lda, batch.lda,
+                           batch.B.data(), batch.ldb, C_row.data(), batch.ldc, true);
+            rows_differing += std::memcmp(C_row.data(), C_batch.data() + i * batch.ldc, N * sizeof(float)) != 0;
+          }
+          CHECK(rows_differing == 0);
+        }
+
+        // The same operands one float further into memory.
+        Product shifted = batch;
+        shifted.A.insert(shifted.A.begin(), 0.0f);
+        shifted.B.insert(shifted.B.begin(), 0.0f);
+        shifted.C.insert(shifted.C.begin(), 0.0f);
+        gemm_with_path(path, form[0], form[1], M, N, K, shifted.A.data() + 1, shifted.lda, shifted.B.data() + 1,
+                       shifted.ldb, shifted.C.data() + 1, shifted.ldc, true);
+        CHECK(std::memcmp(shifted.C.data() + 1, C_batch.data(), C_batch.size() * sizeof(float)) == 0);
+      }
+}
+
+TEST_CASE("gemm: gemm() runs the active path") {
+  std::mt19937 rng(5);
+  const Product p(Trans::no, Trans::yes, 9, 33, 20, true, 1, rng);
+  std::vector<float> C_active, C_gemm = p.C;
+  p.run(gemm_active_path(), C_active);
+  gemm(p.trans_a, p.trans_b, p.M, p.N, p.K, p.A.data(), p.lda, p.B.data(), p.ldb, C_gemm.data(), p.ldc,
+       p.accumulate);
+  CHECK(same_bits(C_active, C_gemm));
+}
+
+TEST_CASE("gemm: the double product is exactly the reference") {
+  std::mt19937_64 rng(13);
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  for (const auto& form : kForms)
+    for (bool accumulate : {false, true}) {
+      const int M = 17, N = 9, K = 33, pad = 2;
+      const int lda = (form[0] == Trans::no ? K : M) + pad, ldb = (form[1] == Trans::no ? N : K) + pad;
+      const int ldc = N + pad;
+      std::vector<double> A((form[0] == Trans::no ? M : K) * lda), B((form[1] == Trans::no ? K : N) * ldb);
+      std::vector<double> C(M * ldc);
+      for (double& x : A) x = uniform(rng);
+      for (double& x : B) x = uniform(rng);
+      for (double& x : C) x = uniform(rng);
+      std::vector<double> C_expected = C;
+      gemm(form[0], form[1], M, N, K, A.data(), lda, B.data(), ldb, C.data(), ldc, accumulate);
+      gemm_reference(form[0], form[1], M, N, K, A.data(), lda, B.data(), ldb, C_expected.data(), ldc, accumulate);
+      CHECK(std::memcmp(C.data(), C_expected.data(), C.size() * sizeof(double)) == 0);
+    }
+}
+
+TEST_CASE("gemm: invalid arguments throw std::invalid_argument") {
+  std::vector<float> A(64), B(64), C(64);
+  const float* a = A.data();
+  const float* b = B.data();
+  float* c = C.data();
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, -1, 2, 2, a, 2, b, 2, c, 2, false), std::invalid_argument);
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 2, -3, a, 2, b, 2, c, 2, false), std::invalid_argument);
+  // lda must cover a stored row of A: K wide as is, M wide transposed.
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 3, 4, a, 3, b, 3, c, 3, false), std::invalid_argument);
+  CHECK_THROWS_AS(gemm(Trans::yes, Trans::no, 5, 3, 2, a, 4, b, 3, c, 3, false), std::invalid_argument);
+  CHECK_NOTHROW(gemm(Trans::yes, Trans::no, 5, 3, 2, a, 5, b, 3, c, 3, false));
+  // ldb: N wide as is, K wide transposed; ldc: N wide.
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 3, 4, a, 4, b, 2, c, 3, false), std::invalid_argument);
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::yes, 2, 3, 4, a, 4, b, 3, c, 3, false), std::invalid_argument);
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 3, 4, a, 4, b, 3, c, 2, false), std::invalid_argument);
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 3, 4, a, 4, b, 3, nullptr, 3, false), std::invalid_argument);
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 3, 4, nullptr, 4, b, 3, c, 3, false), std::invalid_argument);
+  const std::vector<double> A_double(8), B_double(8);
+  std::vector<double> C_double(8);
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 2, 2, A_double.data(), 1, B_double.data(), 2, C_double.data(), 2,
+                       false),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(gemm_with_path(static_cast<GemmPath>(42), Trans::no, Trans::no, 2, 2, 2, a, 2, b, 2, c, 2, false),
+                  std::invalid_argument);
+}
