@@ -63,10 +63,11 @@ build/test_f32: $(TEST_F32:tests/%.cpp=build/f32/tests/%.o) $(F32_OBJ)
 build/test_f64: $(TEST_F64:tests/%.cpp=build/f64/tests/%.o) $(F64_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^
 
-# Gradient checks (double build), then everything else (the float program).
-test: build/test_f64 build/test_f32
+# Gradient checks (double build), the float program's tests, the command line.
+test: build/test_f64 build/test_f32 build/ram
 	build/test_f64
 	build/test_f32
+	sh tests/cli.sh build/ram
 
 bench: build/ram
 	build/ram bench

@@ -53,14 +53,20 @@ volatile float scalar_loop_sink;
 
 // The portable path's peak: independent multiply-add chains in plain C++, which
 // the compiler vectorizes for the build's baseline instruction set (SSE2 on
-// x86-64: no FMA, so a multiply and an add for every two flops). 48 chains are
-// 12 SSE registers, enough to cover the multiply-then-add latency.
+// x86-64, which has no FMA: a multiply and an add per two flops). 48 chains
+// are 12 SSE registers, enough to cover the multiply-then-add latency.
 double fma_loop_scalar(long long rounds) {
   constexpr int kChains = 48;
   float chain[kChains];
   for (int c = 0; c < kChains; ++c) chain[c] = 0.001f * static_cast<float>(c);
-  for (long long round = 0; round < rounds; ++round)
+  for (long long round = 0; round < rounds; ++round) {
+    // GCC keeps the chains in registers only if it unrolls this loop first;
+    // clang does so unprompted, and stops vectorizing when told to unroll.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 64
+#endif
     for (int c = 0; c < kChains; ++c) chain[c] = chain[c] * 0.999999f + 1e-6f;
+  }
   float sum = 0;
   for (int c = 0; c < kChains; ++c) sum += chain[c];
   scalar_loop_sink = sum;
@@ -97,15 +103,16 @@ struct Measurement {
 };
 
 // The three products of one layer with a batch of `batch` rows.
-void measure_layer(GemmPath path, int batch, LayerShape layer, std::vector<Measurement>& out) {
+void measure_layer(GemmPath path, int batch, LayerShape layer, std::vector<Measurement>& measurements) {
   const int in = layer.in, out_features = layer.out;
   const std::size_t B = static_cast<std::size_t>(batch);
-  Buffer X = filled(B * in, 1);                                 // [batch, in]
-  Buffer W = filled(static_cast<std::size_t>(in) * out_features, 2);  // [in, out]
-  Buffer dY = filled(B * out_features, 3);                       // [batch, out]
-  Buffer Y = filled(B * out_features, 4);                        // [batch, out]
-  Buffer dX = filled(B * in, 5);                                 // [batch, in]
-  Buffer dW = filled(static_cast<std::size_t>(in) * out_features, 6);  // [in, out]
+  const std::size_t weights = static_cast<std::size_t>(in) * out_features;
+  Buffer X = filled(B * in, 1);             // [batch, in]
+  Buffer W = filled(weights, 2);            // [in, out]
+  Buffer dY = filled(B * out_features, 3);  // [batch, out]
+  Buffer Y = filled(B * out_features, 4);   // [batch, out]
+  Buffer dX = filled(B * in, 5);            // [batch, in]
+  Buffer dW = filled(weights, 6);           // [in, out]
 
   struct Product {
     const char* name;
@@ -133,7 +140,7 @@ void measure_layer(GemmPath path, int batch, LayerShape layer, std::vector<Measu
                      p.accumulate);
     });
     const double flops = 2.0 * p.M * p.N * p.K;
-    out.push_back({path, layer, p.name, p.M, p.N, p.K, gflops(flops, seconds.front()),
+    measurements.push_back({path, layer, p.name, p.M, p.N, p.K, gflops(flops, seconds.front()),
                    gflops(flops, seconds[seconds.size() / 2])});
   }
 }

@@ -203,11 +203,14 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
   }
 
   std::fprintf(stderr, "loading %s from %s\n", cfg.dataset.c_str(), cfg.data_dir.c_str());
-  const ModelConfig flags_model = cfg.model;
   DataSplits data = load_dataset(cfg.dataset, cfg.data_dir, cfg.seed, cfg.model);
-  if (resume && (flags_model.channels != cfg.model.channels || flags_model.height != cfg.model.height ||
-                 flags_model.width != cfg.model.width || flags_model.classes != cfg.model.classes))
-    throw std::runtime_error(last_path + ": was trained on images of another shape than " + cfg.data_dir);
+  if (resume) {
+    const ModelConfig& saved = resumed.config.model;
+    if (saved.channels != cfg.model.channels || saved.height != cfg.model.height ||
+        saved.width != cfg.model.width || saved.classes != cfg.model.classes)
+      throw std::runtime_error(last_path + ": was trained on images of another shape than those in " +
+                               cfg.data_dir);
+  }
   if (cfg.batch > data.train.count)
     throw std::invalid_argument("--batch " + std::to_string(cfg.batch) + " is larger than the training split (" +
                                 std::to_string(data.train.count) + " images)");

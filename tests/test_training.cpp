@@ -1,0 +1,225 @@
+// test_training.cpp: what a training run promises beyond its gradients (the
+// float program as it runs): the numbers do not depend on the thread count,
+// checkpoints read back exactly and refuse damaged files by name, and a run
+// resumed from its last checkpoint ends where the uninterrupted run ends.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "checkpoint.h"
+#include "random.h"
+#include "test_files.h"
+#include "thread_pool.h"
+#include "train.h"
+
+namespace {
+
+// Random images of the default MNIST shape with random labels.
+Dataset random_images(int count, uint64_t seed) {
+  Dataset d;
+  d.count = count;
+  d.channels = 1;
+  d.height = d.width = 28;
+  d.classes = 10;
+  Rng rng(seed);
+  d.pixels.resize(static_cast<std::size_t>(count) * 28 * 28);
+  for (auto& p : d.pixels) p = static_cast<uint8_t>(rng.next_u64());
+  d.labels.resize(count);
+  for (auto& l : d.labels) l = static_cast<uint8_t>(rng.below(10));
+  return d;
+}
+
+std::vector<real> flat(const Parameters& p) { return std::vector<real>(p.data(), p.data() + p.size()); }
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// metrics.csv without its last column (wall-clock seconds).
+std::string metrics_without_seconds(const std::string& path) {
+  std::istringstream in(read_text(path));
+  std::string line, out;
+  while (std::getline(in, line)) out += line.substr(0, line.rfind(',')) + "\n";
+  return out;
+}
+
+// A small model, so a run over the fake MNIST takes a fraction of a second.
+TrainConfig small_run(const std::string& data_dir, const std::string& out_dir, int epochs) {
+  TrainConfig c;
+  c.dataset = "mnist";
+  c.data_dir = data_dir;
+  c.out_dir = out_dir;
+  c.model.glimpses = 3;
+  c.model.what_hidden = c.model.where_hidden = 16;
+  c.model.glimpse_hidden = c.model.hidden = 32;
+  c.batch = 10;
+  c.epochs = epochs;
+  c.optimizer.decay_epochs = 3;
+  c.threads = 2;
+  c.seed = 5;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("training: a batch gradient is the same with 1, 2 or 3 threads, bit for bit") {
+  ModelConfig config;
+  config.glimpses = 4;
+  const Dataset data = random_images(64, 11);
+  Parameters params(config);
+  params.init_uniform(3);
+  std::vector<int> indices(32);
+  for (int i = 0; i < 32; ++i) indices[i] = (7 * i) % 64;
+  std::vector<std::vector<real>> grads;
+  std::vector<double> losses;
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    BatchGradient gradient(config, 32, 4);
+    const EpisodeLoss loss = gradient.compute(pool, params, LossWeights{}, data, indices.data(), 99);
+    grads.push_back(flat(gradient.grads()));
+    losses.push_back(loss.nll + loss.reinforce + loss.baseline);
+  }
+  double norm = 0;
+  for (real g : grads[0]) norm += static_cast<double>(g) * g;
+  CHECK(norm > 0);
+  for (int k = 1; k < 3; ++k) {
+    CAPTURE(k);
+    CHECK(std::memcmp(grads[0].data(), grads[k].data(), grads[0].size() * sizeof(real)) == 0);
+    CHECK(losses[0] == losses[k]);
+  }
+}
+
+TEST_CASE("evaluation: the error does not depend on the thread count") {
+  ModelConfig config;
+  const Dataset data = random_images(250, 12);
+  Parameters params(config);
+  params.init_uniform(4, 0.3);
+  ThreadPool one(1), two(2);
+  const Evaluation a = evaluate(params, config, data, one), b = evaluate(params, config, data, two);
+  CHECK(a.error == b.error);
+  CHECK(a.nll == doctest::Approx(b.nll).epsilon(1e-12));
+  CHECK(a.error > 0);
+}
+
+TEST_CASE("checkpoint: a saved run reads back field for field") {
+  TempDir dir;
+  TrainConfig c;
+  c.dataset = "mnist";
+  c.data_dir = "some/dir";
+  c.seed = 77;
+  c.model.glimpses = 5;
+  c.model.hidden = 40;
+  c.optimizer.kind = OptimizerKind::adam;
+  c.optimizer.lr = 0.003;
+  c.batch = 17;
+  c.epochs = 9;
+  c.shards = 3;
+  c.loss.reinforce_into_core = true;
+  Parameters params(c.model);
+  params.init_uniform(8);
+  Optimizer optimizer(c.optimizer, params.size());
+  Parameters grads(c.model);
+  grads.init_uniform(9);
+  optimizer.step(params.data(), grads.data(), 0.01);
+  TrainingState state{4, 0.0123, 3, 81.5};
+  const std::string path = dir.file("last.bin");
+  save_checkpoint(path, c, params, &state, &optimizer);
+  const Checkpoint ck = load_checkpoint(path);
+  CHECK(ck.config.dataset == "mnist");
+  CHECK(ck.config.data_dir == "some/dir");
+  CHECK(ck.config.seed == 77);
+  CHECK(ck.config.model.glimpses == 5);
+  CHECK(ck.config.model.hidden == 40);
+  CHECK(ck.config.optimizer.kind == OptimizerKind::adam);
+  CHECK(ck.config.optimizer.lr == 0.003);
+  CHECK(ck.config.batch == 17);
+  CHECK(ck.config.epochs == 9);
+  CHECK(ck.config.shards == 3);
+  CHECK(ck.config.loss.reinforce_into_core);
+  CHECK(ck.has_training_state);
+  CHECK(ck.state.epochs_done == 4);
+  CHECK(ck.state.best_valid_error == 0.0123);
+  CHECK(ck.state.best_epoch == 3);
+  CHECK(ck.optimizer_steps == 1);
+  Parameters restored(ck.config.model);
+  restore_parameters(ck, restored);
+  CHECK(flat(restored) == flat(params));
+  Optimizer restored_optimizer(ck.config.optimizer, params.size());
+  restore_optimizer(ck, restored_optimizer);
+  CHECK(std::memcmp(restored_optimizer.second.data(), optimizer.second.data(),
+                    optimizer.second.size() * sizeof(real)) == 0);
+  // No temporary file is left behind.
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+}
+
+TEST_CASE("checkpoint: damaged files are refused, naming the file and the field") {
+  TempDir dir;
+  TrainConfig c;
+  Parameters params(c.model);
+  params.init_uniform(1);
+  const std::string good = dir.file("model.bin");
+  save_checkpoint(good, c, params, nullptr, nullptr);
+  std::ifstream in(good, std::ios::binary);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(bytes.size() > 200);
+  const std::string bad = dir.file("bad.bin");
+  auto load_error = [&](const std::vector<uint8_t>& b) {
+    write_file(bad, b);
+    return error_of([&] { load_checkpoint(bad); });
+  };
+  std::vector<uint8_t> b = bytes;
+  b.resize(b.size() - 10);
+  std::string e = load_error(b);
+  CHECK(contains(e, bad));
+  CHECK(contains(e, "truncated"));
+  CHECK(contains(e, "parameters"));
+  b = bytes;
+  b[0] = 'X';
+  CHECK(contains(load_error(b), "wrong magic"));
+  b = bytes;
+  b[8] = 99;  // the format version
+  CHECK(contains(load_error(b), "version 99"));
+  b = bytes;
+  b.push_back(0);
+  CHECK(contains(load_error(b), "unexpected bytes"));
+  // The number of glimpses, the fifth int after the three run fields.
+  b = bytes;
+  const std::size_t run_fields = 8 + 4 + (4 + c.dataset.size()) + (4 + c.data_dir.size()) + 8;
+  const int32_t zero = 0;
+  std::memcpy(&b[run_fields + 4 * 4], &zero, 4);
+  CHECK(contains(load_error(b), "'glimpses' is 0"));
+  // A NaN among the weights.
+  b = bytes;
+  const float nan = std::nanf("");
+  std::memcpy(&b[b.size() - 1 - 4], &nan, 4);
+  CHECK(contains(load_error(b), "non-finite"));
+  CHECK(contains(error_of([&] { load_checkpoint(dir.file("absent.bin")); }), "absent.bin: cannot open"));
+}
+
+TEST_CASE("training: a run resumed from last.bin ends exactly where the uninterrupted run ends") {
+  TempDir data_dir;
+  write_fake_mnist(data_dir, 10050, 20, 10050);
+  TempDir whole, split;
+  train(small_run(data_dir.path(), whole.path(), 3), false, "whole");
+  train(small_run(data_dir.path(), split.path(), 1), false, "first part");
+  train(small_run(data_dir.path(), split.path(), 3), true, "resumed");
+  const Checkpoint a = load_checkpoint(whole.file("last.bin"));
+  const Checkpoint b = load_checkpoint(split.file("last.bin"));
+  CHECK(a.state.epochs_done == 3);
+  CHECK(b.state.epochs_done == 3);
+  CHECK(a.params == b.params);
+  CHECK(a.optimizer_first == b.optimizer_first);
+  CHECK(a.optimizer_second == b.optimizer_second);
+  CHECK(a.optimizer_steps == b.optimizer_steps);
+  CHECK(metrics_without_seconds(whole.file("metrics.csv")) == metrics_without_seconds(split.file("metrics.csv")));
+  CHECK(read_text(split.file("command.txt")) == "first part\nresumed\n");
+  // model.bin holds the weights of the best validation epoch.
+  const Checkpoint best = load_checkpoint(whole.file("model.bin"));
+  CHECK_FALSE(best.has_training_state);
+}
