@@ -76,12 +76,19 @@ MNIST_DIR ?= data/mnist
 RUN_DIR   ?= runs/quick
 run: build/ram
 	sh data/fetch_mnist.sh $(MNIST_DIR)
-	build/ram train --dataset mnist --data $(MNIST_DIR) --epochs 8 --out $(RUN_DIR)
+	build/ram train --dataset mnist --data $(MNIST_DIR) --epochs 40 --max-minutes 7 --out $(RUN_DIR)
 
-debug: $(DEPS_STAMP)
-	$(CXX) -std=c++17 -Wall -Wextra -pthread -Isrc -g -O1 -fsanitize=address,undefined \
-	  -o build/ram-debug $(filter-out $(SIMD_SRC_SKIP),$(wildcard src/*.cpp)) \
-	  $(if $(filter x86,$(SIMD)),-DRAM_X86_KERNELS)
+DEBUG_FLAGS := -std=c++17 -Wall -Wextra -pthread -Isrc -g -O1 -fsanitize=address,undefined \
+               $(if $(filter x86,$(SIMD)),-DRAM_X86_KERNELS)
+DEBUG_OBJ   := $(patsubst src/%.cpp,build/debug/%.o,$(filter-out $(SIMD_SRC_SKIP),$(wildcard src/*.cpp)))
+build/debug/%.o: src/%.cpp | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(DEBUG_FLAGS) -c -o $@ $<
+build/debug/gemm_avx2.o: DEBUG_FLAGS += -mavx2 -mfma
+build/debug/gemm_avx512.o: DEBUG_FLAGS += -mavx512f -mavx512vl -mfma
+debug: build/ram-debug
+build/ram-debug: $(DEBUG_OBJ)
+	$(CXX) $(DEBUG_FLAGS) -o $@ $^
 
 clean:
 	rm -rf build

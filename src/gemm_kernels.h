@@ -13,12 +13,10 @@
 
 // The product of gemm.h for arguments already validated by gemm.cpp, with
 // M, N and K all at least 1.
-void gemm_avx2(Trans trans_a, Trans trans_b, int M, int N, int K,
-               const float* A, int lda, const float* B, int ldb,
-               float* C, int ldc, bool accumulate);
-void gemm_avx512(Trans trans_a, Trans trans_b, int M, int N, int K,
-                 const float* A, int lda, const float* B, int ldb,
-                 float* C, int ldc, bool accumulate);
+void gemm_avx2(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
+               const float* B, int ldb, float* C, int ldc, bool accumulate);
+void gemm_avx512(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
+                 const float* B, int ldb, float* C, int ldc, bool accumulate);
 
 // Runs `rounds` rounds of independent register-only FMA chains (no memory
 // traffic) and returns the number of floating-point operations done, for the

@@ -3,11 +3,11 @@
 // Included only by gemm_avx2.cpp and gemm_avx512.cpp. Each defines a small
 // struct describing its vectors (the Simd interface below) and instantiates
 // gemm_tiled<ThatSimd> and fma_loop<ThatSimd>. Everything here sits in an
-// anonymous namespace and uses no standard-library template: the two includers
-// are compiled with different -m flags, and a function with external linkage
-// instantiated in both (say std::min, or a std::vector member) would be a weak
-// symbol the linker may take from the AVX-512 file for the whole program, which
-// would then crash on a CPU without AVX-512.
+// anonymous namespace and calls no inline function of the standard library:
+// the two includers are compiled with different -m flags, and a function with
+// external linkage instantiated in both (say std::min, or a std::vector
+// member) would be a weak symbol the linker may take from the AVX-512 file for
+// the whole program, which would then crash on a CPU without AVX-512.
 //
 // C[M, N] = (accumulate ? C : 0) + op(A)[M, K] * op(B)[K, N] runs on one of
 // two register tiles, whichever keeps the lanes busy and reads memory along
@@ -30,9 +30,9 @@
 //     K = 256:  M = 16  108 vs 81,  M = 128  108 vs 110
 //     K = 128:  M = 16  100 vs 82,  M = 128  103 vs 113
 //     K =  64:  M = 16   81 vs 83,  M = 128   82 vs 112
-//   The copy costs as much as a product with M = 16, while the fold costs
-//   about as much as the FMAs of a short dot product; shorter products of
-//   this form copy B^T.
+//   At M = 16 the copy takes about as long as the product itself, while the
+//   fold at the end of each dot tile pays off only over long dot products;
+//   shorter products of this form copy B^T.
 //
 // A product with fewer columns than a vector has lanes (the model's heads, N
 // = 1, 2 or 10) would leave most lanes of a broadcast tile idle. With trans_a
@@ -58,9 +58,9 @@
 //   sum4(a, b, c, d, sums)     sums[0..3] = the lane sums of a, b, c, d
 #pragma once
 
-#include <cstddef>
-#include <cstdlib>
 #include <immintrin.h>
+
+#include <cstddef>
 #include <new>
 #include <utility>
 
@@ -137,14 +137,14 @@ struct TileTable {
 template <class Simd, Trans TransA, int... Index>
 constexpr TileTable<Simd, TransA> make_tile_table(std::integer_sequence<int, Index...>) {
   constexpr int R = Simd::kTileRows, V = Simd::kTileVectors;
-  return {{multiply_tile<Simd, TransA, Index % (R * V) / V + 1, Index % V + 1, (Index >= R * V)>...}};
+  return {
+      {multiply_tile<Simd, TransA, Index % (R * V) / V + 1, Index % V + 1, (Index >= R * V)>...}};
 }
 
 // C = (accumulate ? C : 0) + op(A) * B for B [K, N] with contiguous rows.
 template <class Simd, Trans TransA>
-void multiply_tiles(int M, int N, int K, const float* A, std::ptrdiff_t lda,
-                    const float* B, std::ptrdiff_t ldb, float* C, std::ptrdiff_t ldc,
-                    bool accumulate) {
+void multiply_tiles(int M, int N, int K, const float* A, std::ptrdiff_t lda, const float* B,
+                    std::ptrdiff_t ldb, float* C, std::ptrdiff_t ldc, bool accumulate) {
   constexpr int L = Simd::kLanes;
   constexpr int kRows = Simd::kTileRows, kVectors = Simd::kTileVectors;
   constexpr int kColumns = kVectors * L;
@@ -185,27 +185,30 @@ void dot_tile(int K, const float* A, std::ptrdiff_t lda, const float* Bt, std::p
     for (int c = 0; c < 4; ++c) acc[r][c] = Simd::zero();
 
   const int K_full = K / L * L;
+  // The Rows vectors of A in registers, then one of Bt at a time: for 3 x 4
+  // AVX2 tiles that is all 16 registers, and clang no longer spills an
+  // accumulator as it did holding the 4 of Bt.
   for (int k = 0; k < K_full; k += L) {
-    Vec b[Columns];
-#pragma GCC unroll 4
-    for (int c = 0; c < Columns; ++c) b[c] = Simd::load(Bt + c * ldbt + k);
+    Vec a[Rows];
 #pragma GCC unroll 16
-    for (int r = 0; r < Rows; ++r) {
-      const Vec a = Simd::load(A + r * lda + k);
+    for (int r = 0; r < Rows; ++r) a[r] = Simd::load(A + r * lda + k);
 #pragma GCC unroll 4
-      for (int c = 0; c < Columns; ++c) acc[r][c] = Simd::fma(a, b[c], acc[r][c]);
+    for (int c = 0; c < Columns; ++c) {
+      const Vec b = Simd::load(Bt + c * ldbt + k);
+#pragma GCC unroll 16
+      for (int r = 0; r < Rows; ++r) acc[r][c] = Simd::fma(a[r], b, acc[r][c]);
     }
   }
   if (K_full < K) {
     const typename Simd::Mask rest = Simd::first_lanes(K - K_full);
-    Vec b[Columns];
-#pragma GCC unroll 4
-    for (int c = 0; c < Columns; ++c) b[c] = Simd::load(Bt + c * ldbt + K_full, rest);
+    Vec a[Rows];
 #pragma GCC unroll 16
-    for (int r = 0; r < Rows; ++r) {
-      const Vec a = Simd::load(A + r * lda + K_full, rest);
+    for (int r = 0; r < Rows; ++r) a[r] = Simd::load(A + r * lda + K_full, rest);
 #pragma GCC unroll 4
-      for (int c = 0; c < Columns; ++c) acc[r][c] = Simd::fma(a, b[c], acc[r][c]);
+    for (int c = 0; c < Columns; ++c) {
+      const Vec b = Simd::load(Bt + c * ldbt + K_full, rest);
+#pragma GCC unroll 16
+      for (int r = 0; r < Rows; ++r) acc[r][c] = Simd::fma(a[r], b, acc[r][c]);
     }
   }
 
@@ -270,21 +273,28 @@ class PackBuffer {
   PackBuffer() = default;
   PackBuffer(const PackBuffer&) = delete;
   PackBuffer& operator=(const PackBuffer&) = delete;
-  ~PackBuffer() { std::free(data_); }
+  ~PackBuffer() { release(); }
 
   float* reserve(std::size_t count) {
     if (count > capacity_) {
-      constexpr std::size_t kAlign = 64;  // a cache line
-      const std::size_t bytes = (count * sizeof(float) + kAlign - 1) / kAlign * kAlign;
-      std::free(data_);
-      data_ = static_cast<float*>(std::aligned_alloc(kAlign, bytes));
-      capacity_ = data_ ? count : 0;
-      if (!data_) throw std::bad_alloc();
+      release();
+      // The library's aligned operator new throws std::bad_alloc itself, so
+      // this file instantiates none of the exception's inline members.
+      data_ = static_cast<float*>(::operator new(count * sizeof(float), kAlign));
+      capacity_ = count;
     }
     return data_;
   }
 
  private:
+  static constexpr std::align_val_t kAlign{64};  // rows of a copy start on cache lines
+
+  void release() {
+    if (data_) ::operator delete(data_, kAlign);
+    data_ = nullptr;
+    capacity_ = 0;
+  }
+
   float* data_ = nullptr;
   std::size_t capacity_ = 0;
 };
@@ -298,7 +308,8 @@ inline float* pack_buffer(std::size_t count) {
 
 // dst[c, r] = src[r, c] for an 8 x 8 block, in AVX registers (both includers
 // have AVX): pairs of rows interleave, then pairs of pairs, then 128-bit halves.
-inline void transpose_8x8(const float* src, std::ptrdiff_t ld_src, float* dst, std::ptrdiff_t ld_dst) {
+inline void transpose_8x8(const float* src, std::ptrdiff_t ld_src, float* dst,
+                          std::ptrdiff_t ld_dst) {
   __m256 row[8], pair[8], quad[8];  // registers, once the loops unroll
 #pragma GCC unroll 8
   for (int r = 0; r < 8; ++r) row[r] = _mm256_loadu_ps(src + r * ld_src);

@@ -42,14 +42,14 @@ train flags (the Torch RAM code's defaults, except where docs/defaults.md says w
   --scales K           patches per glimpse                        [1]
   --glimpse-scale S    width ratio of successive patches          [2]
   --unit-pixels U      pixels from the centre to location 1       [13]
-  --sigma SD           std. deviation of the location policy      [0.22]
+  --sigma SD           std. deviation of the location policy      [0.1]
   --optimizer NAME     adam, or sgd (momentum 0.9, Torch's)       [adam]
   --lr LR              learning rate                              [adam 0.001, sgd 0.01]
   --min-lr LR          floor of the linear decay                  [1e-5]
   --decay-epochs N     epochs over which lr decays to min-lr      [= --epochs]
   --momentum M         SGD momentum: v = M v + (1 - D) g          [0.9]
   --dampening D        SGD damping (Torch's dpnn: D = M)          [= momentum]
-  --batch B            images per update                          [20]
+  --batch B            images per update                          [32]
   --epochs N           passes over the training split             [100]
   --seed S             fixes split, weights, order and noise      [1]
   --threads N          worker threads; results do not depend on it [cores]
@@ -210,6 +210,10 @@ int command_eval(int argc, char** argv) {
   ThreadPool pool(f.integer("--threads", default_threads(), 1, 256));
   const Evaluation e = evaluate(params, c.model, split == "valid" ? data.valid : data.test, pool);
   std::printf("%s: %d images, nll %.4f\n", split.c_str(), (split == "valid" ? data.valid : data.test).count, e.nll);
+  std::printf("mean location (x, y) of each glimpse, at the policy mean:");
+  for (int t = 0; t < c.model.glimpses; ++t)
+    std::printf(" (%.2f, %.2f)", e.mean_location[2 * t], e.mean_location[2 * t + 1]);
+  std::printf("\n");
   std::printf("%s_error=%.4f\n", split.c_str(), e.error);
   return 0;
 }

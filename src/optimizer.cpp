@@ -4,9 +4,7 @@
 // The Torch code's momentum is dpnn's Module:updateGradParameters(0.9), whose
 // damping defaults to the momentum factor: v = 0.9 v + 0.1 g. That is an
 // average of recent gradients, not the undamped sum v = 0.9 v + g, and the
-// difference is a factor of 10 in the step: with the undamped form and lr
-// 0.01 the location network's noisy REINFORCE steps drive every mean to a
-// corner of [-1, 1]^2, where the hardtanh stops all further learning.
+// difference is a factor of 10 in the step.
 #include "optimizer.h"
 
 #include <algorithm>

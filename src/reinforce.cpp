@@ -24,11 +24,11 @@
 //                   gradient would also flow through mu_t = f_l(h_{t-1}) into
 //                   the core and glimpse network of earlier steps, as the Torch
 //                   code lets it (LossWeights::reinforce_into_core, flag
-//                   --reinforce-into-core). Measured here (docs/results/
-//                   reinforce-routing.md): with it, the noisy REINFORCE signal
-//                   inflates h_t and the location means run into the corners
-//                   of [-1, 1]^2 within the first 2,000 steps, where the
-//                   hardtanh freezes them; without it they stay on the digit.
+//                   --reinforce-into-core). Measured (docs/results/
+//                   reinforce-routing.md): with it, the location means of
+//                   glimpses 2..T ran into the corner (-1, -1) within the
+//                   first 2,000 steps, where the hardtanh freezes them;
+//                   without it they stayed near the centre, on the digit.
 //                   (R_t - b_t) is a constant here: no gradient reaches the
 //                   baseline or the action network through the reward.
 //   L_baseline   -> baseline parameters only; h_{t-1} is a constant there.

@@ -1,6 +1,6 @@
-// train.cpp: the training loop (RAM section 4: "trained with SGD with
-// momentum ... on mini-batches"; the Torch code's schedule and early-stopping
-// bookkeeping).
+// train.cpp: the training loop (RAM section 4 trains on mini-batches with
+// SGD and momentum; our default is Adam, docs/defaults.md says why), with the
+// Torch code's linear learning-rate decay and best-on-validation bookkeeping.
 //
 // One step: the batch is cut into `shards` fixed row ranges; each shard runs
 // its episodes and backward pass into its own gradient buffer (in parallel,
@@ -114,11 +114,14 @@ DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_
 Evaluation evaluate(const Parameters& params, const ModelConfig& config, const Dataset& data,
                     ThreadPool& pool) {
   // Each task walks every tasks-th chunk with its own workspace; images do
-  // not interact, so the split of the work does not change the result.
+  // not interact, so the split of the work does not change the error count
+  // (the summed nll may differ in its last bits).
   const int chunk = 100, tasks = pool.threads();
   const int chunks = (data.count + chunk - 1) / chunk;
+  const int T = config.glimpses;
   std::vector<int> wrong(tasks, 0);
   std::vector<double> nll(tasks, 0);
+  std::vector<std::vector<double>> location_sum(tasks, std::vector<double>(2 * T, 0.0));
   pool.run(tasks, [&](int task) {
     Episode ep(config, chunk);
     for (int c = task; c < chunks; c += tasks) {
@@ -132,13 +135,17 @@ Evaluation evaluate(const Parameters& params, const ModelConfig& config, const D
       for (int j = 0; j < n; ++j) {
         wrong[task] += episode_prediction(ep, j) != ep.labels[j];
         nll[task] -= ep.logp.at(j, ep.labels[j]);
+        for (int s = 0; s < T; ++s)
+          for (int d = 0; d < 2; ++d) location_sum[task][2 * s + d] += ep.l[(static_cast<std::size_t>(s) * chunk + j) * 2 + d];
       }
     }
   });
   Evaluation result;
+  result.mean_location.assign(2 * T, 0.0);
   for (int t = 0; t < tasks; ++t) {
     result.error += wrong[t];
     result.nll += nll[t];
+    for (int i = 0; i < 2 * T; ++i) result.mean_location[i] += location_sum[t][i] / std::max(1, data.count);
   }
   result.error /= std::max(1, data.count);
   result.nll /= std::max(1, data.count);

@@ -16,14 +16,14 @@ struct TrainConfig {
   std::string data_dir = "data/mnist";
   std::string out_dir;               // RUN_DIR: metrics, checkpoints, command
   ModelConfig model;
-  OptimizerConfig optimizer{OptimizerKind::adam, 0.001};
+  OptimizerConfig optimizer{OptimizerKind::adam, 0.001};  // decay_epochs: main sets it to epochs
   LossWeights loss;
-  int batch = 20;     // images per update (Torch --batchSize)
+  int batch = 32;     // images per update (the later Torch script's --batchSize)
   int epochs = 100;   // passes over the training split
   int shards = 2;     // fixed cut of each batch; results depend on it, not on threads
   int threads = 2;    // worker threads (results do not depend on it)
   uint64_t seed = 1;  // fixes the split, the initial weights, the order and the noise
-  double max_minutes = 0;  // stop once an epoch ends past this much training time; 0: no limit
+  double max_minutes = 0;  // stop once an epoch ends past this much run time; 0: no limit
 };
 
 // Reads the named data set; fills the image and class fields of `model`.
@@ -33,6 +33,7 @@ DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_
 struct Evaluation {
   double error = 0;  // fraction misclassified, policy mean locations
   double nll = 0;    // mean -log p(y | h_T)
+  std::vector<double> mean_location;  // [T, 2]: average (x, y) of each glimpse
 };
 class ThreadPool;
 Evaluation evaluate(const Parameters& params, const ModelConfig& config, const Dataset& data,

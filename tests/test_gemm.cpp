@@ -55,8 +55,8 @@ struct Product {
   }
 
   template <class Uniform>
-  static std::vector<float> filled(int rows, int columns, int ld, Uniform& uniform, std::mt19937& rng,
-                                   float padding) {
+  static std::vector<float> filled(int rows, int columns, int ld, Uniform& uniform,
+                                   std::mt19937& rng, float padding) {
     std::vector<float> values(static_cast<std::size_t>(rows) * ld, padding);
     for (int r = 0; r < rows; ++r)
       for (int c = 0; c < columns; ++c) values[r * ld + c] = uniform(rng);
@@ -102,8 +102,8 @@ void check_against_reference(const Product& p, const std::vector<float>& C_out,
       const std::size_t at = static_cast<std::size_t>(i) * p.ldc + j;
       const double error = std::fabs(C_out[at] - C_exact[at]);
       const double ratio = !std::isfinite(C_out[at]) ? std::numeric_limits<double>::infinity()
-                           : error == 0             ? 0
-                                                    : error / (tolerance * scale[at]);
+                           : error == 0              ? 0
+                                                     : error / (tolerance * scale[at]);
       if (ratio > worst_ratio) worst_ratio = ratio, worst_i = i, worst_j = j;
     }
   if (worst_i >= 0) {
@@ -136,11 +136,14 @@ void check_every_path(const Product& p) {
   }
 }
 
-const Trans kForms[][2] = {{Trans::no, Trans::no}, {Trans::no, Trans::yes},
-                           {Trans::yes, Trans::no}, {Trans::yes, Trans::yes}};
+const Trans kForms[][2] = {{Trans::no, Trans::no},
+                           {Trans::no, Trans::yes},
+                           {Trans::yes, Trans::no},
+                           {Trans::yes, Trans::yes}};
 
 bool same_bits(const std::vector<float>& x, const std::vector<float>& y) {
-  return x.size() == y.size() && (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0);
+  return x.size() == y.size() &&
+         (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0);
 }
 
 }  // namespace
@@ -233,7 +236,8 @@ TEST_CASE("gemm: empty sizes") {
       Product zero(form[0], form[1], 5, 7, 0, false, 2, rng);
       zero.run(path, C_out);
       for (int i = 0; i < 5; ++i)
-        for (int j = 0; j < zero.ldc; ++j) CHECK(C_out[i * zero.ldc + j] == (j < 7 ? 0.0f : kSentinel));
+        for (int j = 0; j < zero.ldc; ++j)
+          CHECK(C_out[i * zero.ldc + j] == (j < 7 ? 0.0f : kSentinel));
       // M = 0 or N = 0: nothing to write.
       for (Product empty : {Product(form[0], form[1], 0, 7, 4, false, 1, rng),
                             Product(form[0], form[1], 5, 0, 4, false, 1, rng)}) {
@@ -270,10 +274,12 @@ TEST_CASE("gemm: results depend only on the inputs") {
         int rows_differing = 0;
         for (int i = 0; i < M; ++i) {
           const float* A_i = batch.A.data() + (form[0] == Trans::no ? i * batch.lda : i);
-          std::vector<float> C_i(batch.C.begin() + i * batch.ldc, batch.C.begin() + (i + 1) * batch.ldc);
-          gemm_with_path(path, form[0], form[1], 1, N, K, A_i, batch.lda, batch.B.data(), batch.ldb, C_i.data(),
-                         batch.ldc, true);
-          rows_differing += std::memcmp(C_i.data(), C_batch.data() + i * batch.ldc, N * sizeof(float)) != 0;
+          std::vector<float> C_i(batch.C.begin() + i * batch.ldc,
+                                 batch.C.begin() + (i + 1) * batch.ldc);
+          gemm_with_path(path, form[0], form[1], 1, N, K, A_i, batch.lda, batch.B.data(), batch.ldb,
+                         C_i.data(), batch.ldc, true);
+          rows_differing +=
+              std::memcmp(C_i.data(), C_batch.data() + i * batch.ldc, N * sizeof(float)) != 0;
         }
         CHECK(rows_differing == 0);
 
@@ -282,9 +288,10 @@ TEST_CASE("gemm: results depend only on the inputs") {
         shifted.A.insert(shifted.A.begin(), 0.0f);
         shifted.B.insert(shifted.B.begin(), 0.0f);
         shifted.C.insert(shifted.C.begin(), 0.0f);
-        gemm_with_path(path, form[0], form[1], M, N, K, shifted.A.data() + 1, shifted.lda, shifted.B.data() + 1,
-                       shifted.ldb, shifted.C.data() + 1, shifted.ldc, true);
-        CHECK(std::memcmp(shifted.C.data() + 1, C_batch.data(), C_batch.size() * sizeof(float)) == 0);
+        gemm_with_path(path, form[0], form[1], M, N, K, shifted.A.data() + 1, shifted.lda,
+                       shifted.B.data() + 1, shifted.ldb, shifted.C.data() + 1, shifted.ldc, true);
+        CHECK(std::memcmp(shifted.C.data() + 1, C_batch.data(), C_batch.size() * sizeof(float)) ==
+              0);
       }
 }
 
@@ -293,8 +300,8 @@ TEST_CASE("gemm: gemm() runs the active path") {
   const Product p(Trans::no, Trans::yes, 9, 33, 20, true, 1, rng);
   std::vector<float> C_active, C_gemm = p.C;
   p.run(gemm_active_path(), C_active);
-  gemm(p.trans_a, p.trans_b, p.M, p.N, p.K, p.A.data(), p.lda, p.B.data(), p.ldb, C_gemm.data(), p.ldc,
-       p.accumulate);
+  gemm(p.trans_a, p.trans_b, p.M, p.N, p.K, p.A.data(), p.lda, p.B.data(), p.ldb, C_gemm.data(),
+       p.ldc, p.accumulate);
   CHECK(same_bits(C_active, C_gemm));
 }
 
@@ -304,16 +311,19 @@ TEST_CASE("gemm: the double product is exactly the reference") {
   for (const auto& form : kForms)
     for (bool accumulate : {false, true}) {
       const int M = 17, N = 9, K = 33, pad = 2;
-      const int lda = (form[0] == Trans::no ? K : M) + pad, ldb = (form[1] == Trans::no ? N : K) + pad;
+      const int lda = (form[0] == Trans::no ? K : M) + pad,
+                ldb = (form[1] == Trans::no ? N : K) + pad;
       const int ldc = N + pad;
-      std::vector<double> A((form[0] == Trans::no ? M : K) * lda), B((form[1] == Trans::no ? K : N) * ldb);
+      std::vector<double> A((form[0] == Trans::no ? M : K) * lda),
+          B((form[1] == Trans::no ? K : N) * ldb);
       std::vector<double> C(M * ldc);
       for (double& x : A) x = uniform(rng);
       for (double& x : B) x = uniform(rng);
       for (double& x : C) x = uniform(rng);
       std::vector<double> C_expected = C;
       gemm(form[0], form[1], M, N, K, A.data(), lda, B.data(), ldb, C.data(), ldc, accumulate);
-      gemm_reference(form[0], form[1], M, N, K, A.data(), lda, B.data(), ldb, C_expected.data(), ldc, accumulate);
+      gemm_reference(form[0], form[1], M, N, K, A.data(), lda, B.data(), ldb, C_expected.data(),
+                     ldc, accumulate);
       CHECK(std::memcmp(C.data(), C_expected.data(), C.size() * sizeof(double)) == 0);
     }
 }
@@ -323,23 +333,33 @@ TEST_CASE("gemm: invalid arguments throw std::invalid_argument") {
   const float* a = A.data();
   const float* b = B.data();
   float* c = C.data();
-  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, -1, 2, 2, a, 2, b, 2, c, 2, false), std::invalid_argument);
-  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 2, -3, a, 2, b, 2, c, 2, false), std::invalid_argument);
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, -1, 2, 2, a, 2, b, 2, c, 2, false),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 2, -3, a, 2, b, 2, c, 2, false),
+                  std::invalid_argument);
   // lda must cover a stored row of A: K wide as is, M wide transposed.
-  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 3, 4, a, 3, b, 3, c, 3, false), std::invalid_argument);
-  CHECK_THROWS_AS(gemm(Trans::yes, Trans::no, 5, 3, 2, a, 4, b, 3, c, 3, false), std::invalid_argument);
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 3, 4, a, 3, b, 3, c, 3, false),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(gemm(Trans::yes, Trans::no, 5, 3, 2, a, 4, b, 3, c, 3, false),
+                  std::invalid_argument);
   CHECK_NOTHROW(gemm(Trans::yes, Trans::no, 5, 3, 2, a, 5, b, 3, c, 3, false));
   // ldb: N wide as is, K wide transposed; ldc: N wide.
-  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 3, 4, a, 4, b, 2, c, 3, false), std::invalid_argument);
-  CHECK_THROWS_AS(gemm(Trans::no, Trans::yes, 2, 3, 4, a, 4, b, 3, c, 3, false), std::invalid_argument);
-  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 3, 4, a, 4, b, 3, c, 2, false), std::invalid_argument);
-  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 3, 4, a, 4, b, 3, nullptr, 3, false), std::invalid_argument);
-  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 3, 4, nullptr, 4, b, 3, c, 3, false), std::invalid_argument);
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 3, 4, a, 4, b, 2, c, 3, false),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::yes, 2, 3, 4, a, 4, b, 3, c, 3, false),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 3, 4, a, 4, b, 3, c, 2, false),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 3, 4, a, 4, b, 3, nullptr, 3, false),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 3, 4, nullptr, 4, b, 3, c, 3, false),
+                  std::invalid_argument);
   const std::vector<double> A_double(8), B_double(8);
   std::vector<double> C_double(8);
-  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 2, 2, A_double.data(), 1, B_double.data(), 2, C_double.data(), 2,
-                       false),
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 2, 2, 2, A_double.data(), 1, B_double.data(), 2,
+                       C_double.data(), 2, false),
                   std::invalid_argument);
-  CHECK_THROWS_AS(gemm_with_path(static_cast<GemmPath>(42), Trans::no, Trans::no, 2, 2, 2, a, 2, b, 2, c, 2, false),
+  CHECK_THROWS_AS(gemm_with_path(static_cast<GemmPath>(42), Trans::no, Trans::no, 2, 2, 2, a, 2, b,
+                                 2, c, 2, false),
                   std::invalid_argument);
 }
