@@ -107,7 +107,7 @@ void run_bench(const BenchConfig& b) {
   const std::vector<double> train_rates = time_rounds(b.seconds, b.batch, [&] {
     for (int j = 0; j < b.batch; ++j) indices[j] = static_cast<int>((step * b.batch + j) % data.count);
     gradient.compute(pool, params, LossWeights{}, data, indices.data(), mix_key(7, step));
-    optimizer.step(params.data(), gradient.grads().data(), 1e-4);
+    optimizer.step(pool, params.data(), gradient.grads().data(), 1e-4);
     ++step;
   });
 

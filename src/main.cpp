@@ -42,7 +42,7 @@ train flags (the Torch RAM code's defaults, except where docs/defaults.md says w
   --scales K           patches per glimpse                        [1]
   --glimpse-scale S    width ratio of successive patches          [2]
   --unit-pixels U      pixels from the centre to location 1       [13]
-  --sigma SD           std. deviation of the location policy      [0.1]
+  --sigma SD           std. deviation of the location policy      [0.22]
   --optimizer NAME     adam, or sgd (momentum 0.9, Torch's)       [adam]
   --lr LR              learning rate                              [adam 0.001, sgd 0.01]
   --min-lr LR          floor of the linear decay                  [1e-5]

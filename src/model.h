@@ -45,7 +45,7 @@ struct ModelConfig {
   int glimpse_hidden = 256; // g_t: the glimpse vector
   int hidden = 256;         // H: core state h_t
   // Location policy (RAM section 3.1, "location network").
-  double sigma = 0.1;       // standard deviation of the Gaussian policy (Torch: 0.22)
+  double sigma = 0.22;      // standard deviation of the Gaussian policy (Torch code)
   CoreKind core = CoreKind::rnn;
   LocatorKind locator = LocatorKind::linear;
 

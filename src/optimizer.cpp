@@ -7,6 +7,8 @@
 // difference is a factor of 10 in the step.
 #include "optimizer.h"
 
+#include "thread_pool.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -26,14 +28,26 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::size_t size) : config_(
 }
 
 void Optimizer::step(real* params, const real* grads, double lr) {
-  const std::size_t n = first.size();
   ++steps;
+  update(params, grads, lr, 0, first.size());
+}
+
+void Optimizer::step(ThreadPool& pool, real* params, const real* grads, double lr) {
+  ++steps;
+  const std::size_t n = first.size();
+  const int parts = pool.threads();
+  pool.run(parts, [&](int k) { update(params, grads, lr, element_range_begin(n, parts, k),
+                                      element_range_begin(n, parts, k + 1)); });
+}
+
+void Optimizer::update(real* params, const real* grads, double lr, std::size_t begin,
+                       std::size_t end) {
   if (config_.kind == OptimizerKind::sgd) {
     // v = momentum * v + (1 - dampening) * g;  theta -= lr * v
     const real mu = static_cast<real>(config_.momentum), rate = static_cast<real>(lr);
     const real keep = static_cast<real>(1 - config_.dampening);
     real* v = first.data();
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = begin; i < end; ++i) {
       v[i] = mu * v[i] + keep * grads[i];
       params[i] -= rate * v[i];
     }
@@ -50,7 +64,7 @@ void Optimizer::step(real* params, const real* grads, double lr) {
   real* m = first.data();
   real* v = second.data();
   const real rb1 = static_cast<real>(b1), rb2 = static_cast<real>(b2);
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = begin; i < end; ++i) {
     const real g = grads[i];
     m[i] = rb1 * m[i] + (1 - rb1) * g;
     v[i] = rb2 * v[i] + (1 - rb2) * g * g;

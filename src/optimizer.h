@@ -6,6 +6,8 @@
 
 #include "tensor.h"
 
+class ThreadPool;
+
 enum class OptimizerKind { sgd, adam };
 
 struct OptimizerConfig {
@@ -27,6 +29,9 @@ class Optimizer {
   Optimizer(const OptimizerConfig& config, std::size_t size);
   // One update of params [n] from grads [n] at learning rate lr.
   void step(real* params, const real* grads, double lr);
+  // The same update, split over the pool's threads by element ranges (each
+  // element's update is independent, so the result is the same).
+  void step(ThreadPool& pool, real* params, const real* grads, double lr);
 
   const OptimizerConfig& config() const { return config_; }
   // State for checkpoints: the update count and the moment buffers
@@ -35,5 +40,7 @@ class Optimizer {
   Tensor first, second;
 
  private:
+  // Elements [begin, end) of the update numbered `steps`.
+  void update(real* params, const real* grads, double lr, std::size_t begin, std::size_t end);
   OptimizerConfig config_;
 };

@@ -7,10 +7,19 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstddef>
 #include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+// Start of part k of n elements cut into `parts` ranges, each a multiple of
+// 16 elements (one cache line of floats) except the last.
+inline std::size_t element_range_begin(std::size_t n, int parts, int k) {
+  const std::size_t lines = (n + 15) / 16;
+  const std::size_t begin = lines * static_cast<std::size_t>(k) / static_cast<std::size_t>(parts) * 16;
+  return begin < n ? begin : n;
+}
 
 class ThreadPool {
  public:

@@ -181,15 +181,27 @@ EpisodeLoss BatchGradient::compute(ThreadPool& pool, const Parameters& params, c
     episode_rewards(ep);
     shard_loss_[k] = episode_backward(params, *shard_grads_[k], ep, weights, B);
   });
-  // Sum the shards in shard order: the same sum whatever thread ran what.
-  std::copy(shard_grads_[0]->data(), shard_grads_[0]->data() + grads_.size(), grads_.data());
-  EpisodeLoss loss = shard_loss_[0];
-  for (int k = 1; k < S; ++k) {
-    const real* g = shard_grads_[k]->data();
+  // Sum the shards in shard order, each element on its own: the same sum
+  // whatever thread ran what, split over the threads by element ranges.
+  const std::size_t n = grads_.size();
+  const int parts = pool.threads();
+  std::vector<char> finite(parts, 1);
+  pool.run(parts, [&](int part) {
+    const std::size_t begin = element_range_begin(n, parts, part), end = element_range_begin(n, parts, part + 1);
     real* sum = grads_.data();
-    for (std::size_t i = 0; i < grads_.size(); ++i) sum[i] += g[i];
-    loss += shard_loss_[k];
-  }
+    std::copy(shard_grads_[0]->data() + begin, shard_grads_[0]->data() + end, sum + begin);
+    for (int k = 1; k < S; ++k) {
+      const real* g = shard_grads_[k]->data();
+      for (std::size_t i = begin; i < end; ++i) sum[i] += g[i];
+    }
+    // x * 0 is 0 for a finite x and NaN for NaN or infinity.
+    real check = 0;
+    for (std::size_t i = begin; i < end; ++i) check += sum[i] * 0;
+    finite[part] = check == 0;
+  });
+  finite_ = std::all_of(finite.begin(), finite.end(), [](char f) { return f != 0; });
+  EpisodeLoss loss = shard_loss_[0];
+  for (int k = 1; k < S; ++k) loss += shard_loss_[k];
   return loss;
 }
 
@@ -269,12 +281,11 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
       if (!std::isfinite(step_objective))
         throw std::runtime_error("training stopped: non-finite loss at epoch " + std::to_string(epoch + 1) +
                                  ", step " + std::to_string(step + 1) + " (try a smaller --lr)");
-      const std::string bad = non_finite_block(grads);
-      if (!bad.empty())
-        throw std::runtime_error("training stopped: non-finite gradient of " + bad + " at epoch " +
-                                 std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
+      if (!batch_gradient.finite())
+        throw std::runtime_error("training stopped: non-finite gradient of " + non_finite_block(grads) +
+                                 " at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
                                  " (try a smaller --lr)");
-      optimizer.step(params.data(), grads.data(), lr);
+      optimizer.step(pool, params.data(), grads.data(), lr);
       total += step_loss;
       const int seen = (step + 1) * B;
       progress.update(epoch + 1, cfg.epochs, seen, steps * B, total.nll / (step + 1) / cfg.loss.nll,

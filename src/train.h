@@ -51,6 +51,8 @@ class BatchGradient {
   EpisodeLoss compute(ThreadPool& pool, const Parameters& params, const LossWeights& weights,
                       const Dataset& data, const int* indices, uint64_t noise_key);
   const Parameters& grads() const { return grads_; }
+  // Whether every element of the last gradient is finite.
+  bool finite() const { return finite_; }
   int batch() const { return batch_; }
 
  private:
@@ -59,6 +61,7 @@ class BatchGradient {
   std::vector<std::unique_ptr<Parameters>> shard_grads_;
   std::vector<EpisodeLoss> shard_loss_;
   Parameters grads_;
+  bool finite_ = true;
 };
 
 // Runs training as configured, writing RUN_DIR/{metrics.csv, model.bin,
