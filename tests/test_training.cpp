@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "checkpoint.h"
+#include "optimizer.h"
 #include "random.h"
 #include "test_files.h"
 #include "thread_pool.h"
@@ -222,4 +223,62 @@ TEST_CASE("training: a run resumed from last.bin ends exactly where the uninterr
   // model.bin holds the weights of the best validation epoch.
   const Checkpoint best = load_checkpoint(whole.file("model.bin"));
   CHECK_FALSE(best.has_training_state);
+}
+
+TEST_CASE("optimizer: SGD with damped momentum and Adam, one and two steps by hand") {
+  // SGD, momentum 0.9, dampening 0.9, lr 0.5, gradient 2 then 4:
+  //   v1 = 0.9*0 + 0.1*2 = 0.2,   theta1 = 1 - 0.5*0.2  = 0.9
+  //   v2 = 0.9*0.2 + 0.1*4 = 0.58, theta2 = 0.9 - 0.5*0.58 = 0.61
+  OptimizerConfig sgd;
+  sgd.kind = OptimizerKind::sgd;
+  Optimizer s(sgd, 1);
+  real theta = 1, g = 2;
+  s.step(&theta, &g, 0.5);
+  CHECK(theta == doctest::Approx(0.9).epsilon(1e-6));
+  g = 4;
+  s.step(&theta, &g, 0.5);
+  CHECK(theta == doctest::Approx(0.61).epsilon(1e-6));
+  // Adam's first step moves every weight by lr * sign(g) (up to eps):
+  //   m = 0.1 g, v = 0.001 g^2, m_hat = g, v_hat = g^2, step = lr * g / |g|.
+  OptimizerConfig adam;
+  adam.kind = OptimizerKind::adam;
+  Optimizer a(adam, 2);
+  real w[2] = {1, 1}, gw[2] = {3, -0.01f};
+  a.step(w, gw, 0.01);
+  CHECK(w[0] == doctest::Approx(0.99).epsilon(1e-6));
+  CHECK(w[1] == doctest::Approx(1.01).epsilon(1e-5));
+}
+
+TEST_CASE("optimizer: the update split over threads equals the serial update, bit for bit") {
+  const std::size_t n = 1000;
+  std::vector<real> grads(n), serial(n), parallel(n);
+  Rng rng(5);
+  for (std::size_t i = 0; i < n; ++i) {
+    grads[i] = static_cast<real>(rng.normal());
+    serial[i] = parallel[i] = static_cast<real>(rng.normal());
+  }
+  for (OptimizerKind kind : {OptimizerKind::sgd, OptimizerKind::adam}) {
+    OptimizerConfig c;
+    c.kind = kind;
+    Optimizer one(c, n), split(c, n);
+    ThreadPool pool(3);
+    for (int k = 0; k < 3; ++k) {
+      one.step(serial.data(), grads.data(), 0.01);
+      split.step(pool, parallel.data(), grads.data(), 0.01);
+    }
+    CHECK(serial == parallel);
+  }
+}
+
+TEST_CASE("optimizer: the learning rate falls linearly to its floor, then stays") {
+  OptimizerConfig c;
+  c.lr = 0.01;
+  c.min_lr = 0.001;
+  c.decay_epochs = 10;
+  CHECK(learning_rate_at(c, 0) == doctest::Approx(0.01));
+  CHECK(learning_rate_at(c, 5) == doctest::Approx(0.0055));
+  CHECK(learning_rate_at(c, 10) == doctest::Approx(0.001));
+  CHECK(learning_rate_at(c, 50) == doctest::Approx(0.001));
+  c.decay_epochs = 0;
+  CHECK(learning_rate_at(c, 50) == doctest::Approx(0.01));
 }
