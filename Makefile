@@ -7,7 +7,7 @@
 #   make clean    remove build/
 
 CXX      ?= g++
-CXXFLAGS ?= -O2
+CXXFLAGS ?= -O3
 CXXFLAGS += -std=c++17 -Wall -Wextra -pthread -MMD -MP -Isrc
 LDFLAGS  += -pthread
 

@@ -282,3 +282,30 @@ TEST_CASE("optimizer: the learning rate falls linearly to its floor, then stays"
   c.decay_epochs = 0;
   CHECK(learning_rate_at(c, 50) == doctest::Approx(0.01));
 }
+
+TEST_CASE("training: a NaN weight makes the batch gradient non-finite, and it is noticed") {
+  ModelConfig config;
+  config.glimpses = 3;
+  const Dataset data = random_images(16, 13);
+  Parameters params(config);
+  params.init_uniform(2);
+  std::vector<int> indices(8);
+  for (int i = 0; i < 8; ++i) indices[i] = i;
+  ThreadPool pool(2);
+  BatchGradient gradient(config, 8, 2);
+  gradient.compute(pool, params, LossWeights{}, data, indices.data(), 1);
+  CHECK(gradient.finite());
+  params.views().core_rec.W[5] = std::nanf("");
+  gradient.compute(pool, params, LossWeights{}, data, indices.data(), 1);
+  CHECK_FALSE(gradient.finite());
+}
+
+TEST_CASE("training: --max-minutes stops the run after the epoch that passes it") {
+  TempDir data_dir;
+  write_fake_mnist(data_dir, 10050, 20, 10050);
+  TempDir run;
+  TrainConfig c = small_run(data_dir.path(), run.path(), 3);
+  c.max_minutes = 1e-9;
+  train(c, false, "limited");
+  CHECK(load_checkpoint(run.file("last.bin")).state.epochs_done == 1);
+}
