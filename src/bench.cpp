@@ -112,8 +112,9 @@ void run_bench(const BenchConfig& b) {
   });
 
   // Inference: the policy mean, no backward, 'evaluate' over the data.
+  Evaluator evaluator(config, b.threads);
   const std::vector<double> infer_rates =
-      time_rounds(b.seconds, data.count, [&] { evaluate(params, config, data, pool); });
+      time_rounds(b.seconds, data.count, [&] { evaluator.run(pool, params, data); });
 
   const double train_flops = 2 * train_macs_per_image(config), infer_flops = 2 * forward_macs_per_image(config);
   const double peak = peak_core * b.threads;

@@ -8,9 +8,10 @@
 
 #include <condition_variable>
 #include <cstddef>
-#include <functional>
+#include <exception>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 // Start of part k of n elements cut into `parts` ranges, each a multiple of
@@ -41,11 +42,14 @@ class ThreadPool {
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
   // Runs task(0) .. task(count - 1) across the threads; returns when all are
-  // done. The first exception a task throws is rethrown here.
-  void run(int count, const std::function<void(int)>& task) {
+  // done. The first exception a task throws is rethrown here. The task is
+  // called through a plain function pointer, so a call allocates nothing.
+  template <class Task>
+  void run(int count, Task&& task) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      task_ = &task;
+      task_ = static_cast<void*>(&task);
+      call_ = [](void* t, int i) { (*static_cast<std::remove_reference_t<Task>*>(t))(i); };
       next_ = 0;
       count_ = count;
       unfinished_ = count;
@@ -65,15 +69,17 @@ class ThreadPool {
   void drain() {
     for (;;) {
       int index;
-      const std::function<void(int)>* task;
+      void* task;
+      void (*call)(void*, int);
       {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!task_ || next_ >= count_) return;
         index = next_++;
         task = task_;
+        call = call_;
       }
       try {
-        (*task)(index);
+        call(task, index);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!error_) error_ = std::current_exception();
@@ -98,7 +104,8 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  const std::function<void(int)>* task_ = nullptr;
+  void* task_ = nullptr;                  // the caller's task object
+  void (*call_)(void*, int) = nullptr;    // calls it with an index
   int next_ = 0, count_ = 0, unfinished_ = 0;
   unsigned long generation_ = 0;
   bool stopping_ = false;

@@ -111,19 +111,29 @@ DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_
   return splits;
 }
 
+Evaluator::Evaluator(const ModelConfig& config, int threads) : config_(config) {
+  for (int t = 0; t < threads; ++t) episodes_.push_back(std::make_unique<Episode>(config, kChunk));
+}
+
 Evaluation evaluate(const Parameters& params, const ModelConfig& config, const Dataset& data,
                     ThreadPool& pool) {
+  Evaluator evaluator(config, pool.threads());
+  return evaluator.run(pool, params, data);
+}
+
+Evaluation Evaluator::run(ThreadPool& pool, const Parameters& params, const Dataset& data) {
   // Each task walks every tasks-th chunk with its own workspace; images do
   // not interact, so the split of the work does not change the error count
   // (the summed nll may differ in its last bits).
-  const int chunk = 100, tasks = pool.threads();
+  const ModelConfig& config = config_;
+  const int chunk = kChunk, tasks = static_cast<int>(episodes_.size());
   const int chunks = (data.count + chunk - 1) / chunk;
   const int T = config.glimpses;
   std::vector<int> wrong(tasks, 0);
   std::vector<double> nll(tasks, 0);
   std::vector<std::vector<double>> location_sum(tasks, std::vector<double>(2 * T, 0.0));
   pool.run(tasks, [&](int task) {
-    Episode ep(config, chunk);
+    Episode& ep = *episodes_[task];
     for (int c = task; c < chunks; c += tasks) {
       const int begin = c * chunk, n = std::min(chunk, data.count - begin);
       ep.resize(n);
@@ -185,7 +195,8 @@ EpisodeLoss BatchGradient::compute(ThreadPool& pool, const Parameters& params, c
   // whatever thread ran what, split over the threads by element ranges.
   const std::size_t n = grads_.size();
   const int parts = pool.threads();
-  std::vector<char> finite(parts, 1);
+  std::vector<char>& finite = finite_parts_;
+  finite.assign(parts, 1);
   pool.run(parts, [&](int part) {
     const std::size_t begin = element_range_begin(n, parts, part), end = element_range_begin(n, parts, part + 1);
     real* sum = grads_.data();
@@ -261,6 +272,7 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
   ThreadPool pool(cfg.threads);
   const int B = cfg.batch;
   BatchGradient batch_gradient(cfg.model, B, cfg.shards);
+  Evaluator evaluator(cfg.model, cfg.threads);
   const int steps = data.train.count / B;
   std::fprintf(stderr, "model: %zu parameters; %d train / %d valid / %d test images; %d steps of %d per epoch\n",
                params.size(), data.train.count, data.valid.count, data.test.count, steps, B);
@@ -292,8 +304,8 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
                       total.reward / seen, seen / seconds_since(epoch_start));
     }
     const double train_seconds = seconds_since(epoch_start);
-    const Evaluation valid = evaluate(params, cfg.model, data.valid, pool);
-    const Evaluation test = evaluate(params, cfg.model, data.test, pool);
+    const Evaluation valid = evaluator.run(pool, params, data.valid);
+    const Evaluation test = evaluator.run(pool, params, data.test);
     state.epochs_done = epoch + 1;
     state.seconds += seconds_since(epoch_start);
     const bool improved = state.best_epoch == 0 || valid.error < state.best_valid_error;
@@ -324,7 +336,7 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
       break;
     }
   }
-  const Evaluation final_test = evaluate(best, cfg.model, data.test, pool);
+  const Evaluation final_test = evaluator.run(pool, best, data.test);
   std::printf("best validation error %.4f at epoch %d; %s\n", state.best_valid_error, state.best_epoch,
               best_path.c_str());
   return final_test.error;

@@ -36,6 +36,20 @@ struct Evaluation {
   std::vector<double> mean_location;  // [T, 2]: average (x, y) of each glimpse
 };
 class ThreadPool;
+// Classifies a data set at the policy mean, in chunks of 100 images spread
+// over the pool's threads, each thread with its own workspace, kept between
+// calls so that repeated evaluations allocate nothing.
+class Evaluator {
+ public:
+  Evaluator(const ModelConfig& config, int threads);
+  Evaluation run(ThreadPool& pool, const Parameters& params, const Dataset& data);
+
+ private:
+  static constexpr int kChunk = 100;
+  ModelConfig config_;
+  std::vector<std::unique_ptr<Episode>> episodes_;
+};
+// One evaluation with a fresh Evaluator.
 Evaluation evaluate(const Parameters& params, const ModelConfig& config, const Dataset& data,
                     ThreadPool& pool);
 
@@ -61,6 +75,7 @@ class BatchGradient {
   std::vector<std::unique_ptr<Parameters>> shard_grads_;
   std::vector<EpisodeLoss> shard_loss_;
   Parameters grads_;
+  std::vector<char> finite_parts_;  // per element range: all sums finite
   bool finite_ = true;
 };
 
