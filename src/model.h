@@ -24,7 +24,7 @@
 // ---------------------------------------------------------------------------
 // Configuration: the architecture, as saved in checkpoints.
 
-enum class CoreKind { rnn };
+enum class CoreKind { rnn, lstm };
 enum class LocatorKind { linear };
 
 struct ModelConfig {
@@ -70,8 +70,8 @@ struct RamParams {
   LinearParams what;       // glimpse network: rho -> h_g       W [G, 128]
   LinearParams where;      // glimpse network: l -> h_l         W [2, 128]
   LinearParams join;       // glimpse network: [h_g, h_l] -> g  W [256, 256]
-  LinearParams core_in;    // core: g_t -> h_t                  W [256, H]
-  LinearParams core_rec;   // core: h_{t-1} -> h_t (no bias)    W [H, H]
+  LinearParams core_in;    // core: g_t -> h_t                  W [256, H]  (LSTM: [256, 4H])
+  LinearParams core_rec;   // core: h_{t-1} -> h_t (no bias)    W [H, H]    (LSTM: [H, 4H])
   LinearParams locator;    // location network: h -> mu         W [H, 2]
   LinearParams action;     // action network: h_T -> logits     W [H, A]
   LinearParams baseline;   // baseline: h -> b                  W [H, 1]
@@ -94,12 +94,15 @@ class Parameters {
   RamParams& views() { return views_; }
   const RamParams& views() const { return views_; }
   const std::vector<ParamBlock>& blocks() const { return blocks_; }
-  // Torch's initialisation: every weight and bias uniform in [-0.1, 0.1].
+  // Torch's initialisation: every weight and bias uniform in [-0.1, 0.1];
+  // an LSTM core's forget-gate bias then starts at 1.
   void init_uniform(uint64_t seed, double range = 0.1);
+  const ModelConfig& config() const { return config_; }
   void zero() { flat_.zero(); }
 
  private:
   void lay_out(const ModelConfig& config);
+  ModelConfig config_;
   Tensor flat_;
   RamParams views_;
   std::vector<ParamBlock> blocks_;
@@ -155,6 +158,21 @@ void core_rnn_forward(const RamParams& p, int B, int H, const real* g, const rea
 void core_rnn_backward(const RamParams& p, const RamParams& grad, int B, int H,
                        const real* g, const real* h_prev, const real* h, real* dh,
                        real* dg, real* dh_prev);
+
+// ---------------------------------------------------------------------------
+// Core network f_h as an LSTM (core_lstm.cpp; seed section 2.3).
+//   z = g_t W_in + b + h_{t-1} W_rec;  i, f, o = sigmoid, u = tanh of its blocks
+//   c_t = f c_{t-1} + i u,  h_t = o tanh(c_t),  h_0 = c_0 = 0
+
+// gates [B, 4H] holds i, f, o, u after their nonlinearities.
+void core_lstm_forward(const RamParams& p, int B, int H, const real* g, const real* h_prev,
+                       const real* c_prev, real* gates, real* c, real* h);
+// dh: dL/dh_t; dc: dL/dc_t from later steps, overwritten with the full
+// dL/dc_t. Writes dg and dc_prev, adds into dh_prev (both skipped when
+// nullptr, at t = 1). dz [B, 4H] scratch.
+void core_lstm_backward(const RamParams& p, const RamParams& grad, int B, int H, const real* g,
+                        const real* h_prev, const real* c_prev, const real* gates, const real* c,
+                        const real* dh, real* dc, real* dz, real* dg, real* dh_prev, real* dc_prev);
 
 // ---------------------------------------------------------------------------
 // Location network f_l and its Gaussian policy (location_network.cpp; RAM

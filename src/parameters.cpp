@@ -25,11 +25,11 @@ void ModelConfig::validate() const {
        "layer widths must be positive");
 }
 
-Parameters::Parameters(const ModelConfig& config) {
+Parameters::Parameters(const ModelConfig& config) : config_(config) {
   lay_out(config);
 }
 
-Parameters::Parameters(const Parameters& other) : blocks_(other.blocks_) {
+Parameters::Parameters(const Parameters& other) : config_(other.config_), blocks_(other.blocks_) {
   flat_.reshape({static_cast<int>(other.size())});
   std::memcpy(flat_.data(), other.data(), other.size() * sizeof(real));
   // Re-point every view at this buffer, at the offsets of the other one.
@@ -58,12 +58,13 @@ void Parameters::lay_out(const ModelConfig& c) {
     bool bias;
   };
   const int H = c.hidden;
+  const int gates = c.core == CoreKind::lstm ? 4 * H : H;  // the LSTM's four gate blocks
   const Spec specs[] = {
       {&views_.what, "glimpse.what", c.glimpse_features(), c.what_hidden, true},
       {&views_.where, "glimpse.where", 2, c.where_hidden, true},
       {&views_.join, "glimpse.join", c.what_hidden + c.where_hidden, c.glimpse_hidden, true},
-      {&views_.core_in, "core.in", c.glimpse_hidden, H, true},
-      {&views_.core_rec, "core.rec", H, H, false},
+      {&views_.core_in, "core.in", c.glimpse_hidden, gates, true},
+      {&views_.core_rec, "core.rec", H, gates, false},
       {&views_.locator, "locator", H, 2, true},
       {&views_.action, "action", H, c.classes, true},
       {&views_.baseline, "baseline", H, 1, true},
@@ -102,4 +103,8 @@ void Parameters::init_uniform(uint64_t seed, double range) {
   for (const ParamBlock& block : blocks_)
     for (std::size_t i = 0; i < block.size; ++i)
       flat_[block.offset + i] = static_cast<real>(rng.uniform(-range, range));
+  // Forget gate (block 1 of i, f, o, u) open at the start: Jozefowicz,
+  // Zaremba, Sutskever 2015.
+  if (config_.core == CoreKind::lstm)
+    for (int j = 0; j < config_.hidden; ++j) views_.core_in.b[config_.hidden + j] = 1;
 }

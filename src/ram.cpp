@@ -30,6 +30,13 @@ Episode::Episode(const ModelConfig& c, int cap) : config(c), capacity(cap) {
   hcat.reshape({T, cap, Ncat});
   g.reshape({T, cap, Ng});
   h.reshape({T, cap, H});
+  if (c.core == CoreKind::lstm) {
+    gates.reshape({T, cap, 4 * H});
+    cell.reshape({T, cap, H});
+    dc.reshape({cap, H});
+    dc_prev.reshape({cap, H});
+    dz.reshape({cap, 4 * H});
+  }
   b.reshape({T, cap});
   logp.reshape({cap, c.classes});
   r.reshape({T, cap});
@@ -77,7 +84,11 @@ void episode_forward(const Parameters& params, Episode& ep, bool sample) {
     glimpse_sensor(c, B, ep.images.data(), l_s, rho_s);
     GlimpseActivations act{step(ep.hcat, s, cap, Ncat), step(ep.g, s, cap, Ng)};
     glimpse_network_forward(c, p, B, rho_s, l_s, act);
-    core_rnn_forward(p, B, H, act.g, h_prev, step(ep.h, s, cap, H));
+    if (c.core == CoreKind::lstm)
+      core_lstm_forward(p, B, H, act.g, h_prev, s == 0 ? nullptr : step(ep.cell, s - 1, cap, H),
+                        step(ep.gates, s, cap, 4 * H), step(ep.cell, s, cap, H), step(ep.h, s, cap, H));
+    else
+      core_rnn_forward(p, B, H, act.g, h_prev, step(ep.h, s, cap, H));
   }
   action_network_forward(p, B, H, c.classes, step(ep.h, T - 1, cap, H), ep.logp.data());
 }
@@ -106,6 +117,10 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
                                          ep.dlogits.data(), ep.dh.data());
   real* dh = ep.dh.data();            // dL/dh_t, complete when step t is reached
   real* dh_prev = ep.dh_prev.data();  // dL/dh_{t-1}, being summed
+  const bool lstm = c.core == CoreKind::lstm;
+  real* dc = lstm ? ep.dc.data() : nullptr;            // dL/dc_t from later steps
+  real* dc_prev = lstm ? ep.dc_prev.data() : nullptr;  // dL/dc_{t-1}
+  if (lstm) ep.dc.zero();                              // c_T reaches the loss only through h_T
   for (int s = T - 1; s >= 0; --s) {
     const real* h_prev = s == 0 ? nullptr : step(ep.h, s - 1, cap, H);
     real* dh_prev_s = s == 0 ? nullptr : dh_prev;
@@ -115,7 +130,12 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
 
     // Core: h_t = f_h(h_{t-1}, g_t) sends gradient to g_t and h_{t-1}.
     GlimpseActivations act{step(ep.hcat, s, cap, Ncat), step(ep.g, s, cap, Ng)};
-    core_rnn_backward(p, dp, B, H, act.g, h_prev, step(ep.h, s, cap, H), dh, ep.dg.data(), dh_prev_s);
+    if (lstm)
+      core_lstm_backward(p, dp, B, H, act.g, h_prev, s == 0 ? nullptr : step(ep.cell, s - 1, cap, H),
+                         step(ep.gates, s, cap, 4 * H), step(ep.cell, s, cap, H), dh, dc, ep.dz.data(),
+                         ep.dg.data(), dh_prev_s, s == 0 ? nullptr : dc_prev);
+    else
+      core_rnn_backward(p, dp, B, H, act.g, h_prev, step(ep.h, s, cap, H), dh, ep.dg.data(), dh_prev_s);
     // Glimpse network: g_t = f_g(rho_t, l_t); stops at rho_t and l_t.
     glimpse_network_backward(c, p, dp, B, step(ep.rho, s, cap, G), step(ep.l, s, cap, 2), act,
                              ep.dg.data(), ep.dhcat.data());
@@ -131,6 +151,7 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
     loss.baseline += baseline_backward(p, dp, B, H, h_prev, ep.b.data() + static_cast<std::size_t>(s) * B, R_s,
                                        weights.baseline * per_image, ep.db.data());
     std::swap(dh, dh_prev);
+    std::swap(dc, dc_prev);
   }
   for (int r = 0; r < B; ++r) {
     loss.reward += ep.R[r];  // R_1: everything the episode earned

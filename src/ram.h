@@ -72,6 +72,8 @@ struct Episode {
   Tensor hcat;     // [T, B, 256] [h_g, h_l]
   Tensor g;        // [T, B, 256] glimpse vector
   Tensor h;        // [T, B, H] core state h_t (h_0 = 0 is not stored)
+  Tensor gates;    // [T, B, 4H] LSTM core only: i, f, o, u
+  Tensor cell;     // [T, B, H] LSTM core only: cell c_t (c_0 = 0 is not stored)
   Tensor b;        // [T, B] baseline b_t, from h_{t-1} (packed: row s at s*B)
   Tensor logp;     // [B, A] log-probabilities from h_T
   // Rewards.
@@ -80,6 +82,7 @@ struct Episode {
   Tensor A;        // [T, B] advantage R_t - b_t (packed)
   // Backward scratch.
   Tensor dh, dh_prev, dg, dhcat, dmu, dlogits, db, w;
+  Tensor dc, dc_prev, dz;  // LSTM core only
 };
 
 // Runs T glimpses. With `sample` the locations are drawn from the policy with

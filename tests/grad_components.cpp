@@ -282,6 +282,65 @@ TEST_CASE("core_rnn: W_in, b, W_rec and every g_t through T = 4 steps") {
 // ---------------------------------------------------------------------------
 // location_network.cpp
 
+TEST_CASE("core_lstm: W_in, b, W_rec and every g_t through T = 4 steps") {
+  ModelConfig c = small_config();
+  c.core = CoreKind::lstm;
+  const int B = 3, T = c.glimpses, Ng = c.glimpse_hidden, H = c.hidden;
+  REQUIRE(T >= 3);
+  Parameters params(c), grads(c);
+  params.init_uniform(mix_key(kSeed, 9), 0.6);  // smooth everywhere: no kinks to avoid
+  Rng rng(mix_key(kSeed, 9, 1));
+  std::vector<real> g_in = fd::uniform_vector(rng, T * B * Ng, 0, 1);   // [T, B, Ng]
+  const std::vector<real> proj = fd::uniform_vector(rng, T * B * H, -1, 1);   // [T, B, H] dL/dh_t
+  std::vector<real> gates(T * B * 4 * H), cell(T * B * H), h(T * B * H);
+  // L = sum_t proj_t . h_t: every h_t is read by the loss, as in the model.
+  auto loss = [&] {
+    for (int t = 0; t < T; ++t)
+      core_lstm_forward(params.views(), B, H, g_in.data() + t * B * Ng,
+                        t == 0 ? nullptr : h.data() + (t - 1) * B * H,
+                        t == 0 ? nullptr : cell.data() + (t - 1) * B * H, gates.data() + t * B * 4 * H,
+                        cell.data() + t * B * H, h.data() + t * B * H);
+    return fd::dot(proj.data(), h.data(), h.size());
+  };
+  loss();
+  // Backpropagation through time, t = T..1: dh_prev starts as the loss's own
+  // gradient at h_{t-1}; dc carries dL/dc_t back from step t + 1.
+  grads.zero();
+  std::vector<real> dg(T * B * Ng, real(7));  // overwritten by the backward
+  std::vector<real> dh(proj.end() - B * H, proj.end()), dh_prev(B * H);
+  std::vector<real> dc(B * H, 0), dc_prev(B * H, real(7)), dz(B * 4 * H);
+  for (int t = T - 1; t >= 0; --t) {
+    if (t > 0) std::copy(proj.begin() + (t - 1) * B * H, proj.begin() + t * B * H, dh_prev.begin());
+    core_lstm_backward(params.views(), grads.views(), B, H, g_in.data() + t * B * Ng,
+                       t == 0 ? nullptr : h.data() + (t - 1) * B * H,
+                       t == 0 ? nullptr : cell.data() + (t - 1) * B * H, gates.data() + t * B * 4 * H,
+                       cell.data() + t * B * H, dh.data(), dc.data(), dz.data(), dg.data() + t * B * Ng,
+                       t == 0 ? nullptr : dh_prev.data(), t == 0 ? nullptr : dc_prev.data());
+    std::swap(dh, dh_prev);
+    std::swap(dc, dc_prev);
+  }
+  fd::check_parameter_gradients(params, grads, {"core.in.W", "core.in.b", "core.rec.W"}, loss);
+  for (int t = 0; t < T; ++t) {
+    CAPTURE(t);
+    fd::check_elements("g_t", g_in.data() + t * B * Ng, dg.data() + t * B * Ng, B * Ng, loss);
+  }
+}
+
+TEST_CASE("core_lstm: the forget gate's bias starts at 1, the other gates' do not") {
+  ModelConfig c = small_config();
+  c.core = CoreKind::lstm;
+  Parameters params(c);
+  params.init_uniform(3);
+  const int H = c.hidden;
+  for (int j = 0; j < 4 * H; ++j) {
+    CAPTURE(j);
+    if (j >= H && j < 2 * H)
+      CHECK(params.views().core_in.b[j] == 1);
+    else
+      CHECK(std::abs(params.views().core_in.b[j]) <= 0.1);
+  }
+}
+
 TEST_CASE("gaussian_log_prob: value, and the score function (l_raw - mu) / sigma^2, sign included") {
   Rng rng(mix_key(kSeed, 5));
   for (double sigma : {0.05, 0.22, 0.7}) {

@@ -62,8 +62,9 @@ struct Setup {
 };
 
 ModelConfig tiny_config(int channels, int patch, int scales, int T, int what, int where,
-                        int glimpse, int hidden, int classes) {
+                        int glimpse, int hidden, int classes, CoreKind core = CoreKind::rnn) {
   ModelConfig c;
+  c.core = core;
   c.channels = channels;
   c.height = 8;
   c.width = 8;
@@ -88,6 +89,8 @@ std::vector<Setup> setups() {
       {"C=1 K=1 T=3", tiny_config(1, 3, 1, 3, 5, 4, 6, 6, 4), 3, 5, 0.5},
       // C = 3, two scales of 2x2 (G = 2*3*2*2 = 24), T = 4.
       {"C=3 K=2 T=4", tiny_config(3, 2, 2, 4, 6, 5, 7, 5, 3), 4, 5, 0.5},
+      // The LSTM core (seed section 2.3), T = 4.
+      {"LSTM core C=1 K=1 T=4", tiny_config(1, 3, 1, 4, 5, 4, 6, 5, 4, CoreKind::lstm), 3, 5, 0.5},
   };
 }
 
@@ -138,7 +141,11 @@ void forward_at_fixed_locations(const Parameters& params, Episode& ep,
     glimpse_sensor(c, B, ep.images.data(), l_s, rho_s);
     GlimpseActivations act{row(ep.hcat, s, Ncat), row(ep.g, s, Ng)};
     glimpse_network_forward(c, p, B, rho_s, l_s, act);
-    core_rnn_forward(p, B, H, act.g, h_prev, row(ep.h, s, H));
+    if (c.core == CoreKind::lstm)
+      core_lstm_forward(p, B, H, act.g, h_prev, s == 0 ? nullptr : row(ep.cell, s - 1, H),
+                        row(ep.gates, s, 4 * H), row(ep.cell, s, H), row(ep.h, s, H));
+    else
+      core_rnn_forward(p, B, H, act.g, h_prev, row(ep.h, s, H));
   }
   action_network_forward(p, B, H, c.classes, row(ep.h, T - 1, H), ep.logp.data());
 }
@@ -146,8 +153,12 @@ void forward_at_fixed_locations(const Parameters& params, Episode& ep,
 // Which side of its kink every relu and hardtanh is on.
 std::vector<char> kink_sides(const Episode& ep) {
   std::vector<char> sides;
-  for (const Tensor* t : {&ep.hcat, &ep.g, &ep.h})
+  // The RNN core's h_t is a relu output; the LSTM's is smooth.
+  const bool relu_core = ep.config.core == CoreKind::rnn;
+  for (const Tensor* t : {&ep.hcat, &ep.g, &ep.h}) {
+    if (t == &ep.h && !relu_core) continue;
     for (std::size_t i = 0; i < t->size(); ++i) sides.push_back((*t)[i] > 0);
+  }
   for (std::size_t i = 0; i < ep.mu_pre.size(); ++i)
     sides.push_back(ep.mu_pre[i] <= -1 ? 0 : ep.mu_pre[i] < 1 ? 1 : 2);
   return sides;
