@@ -96,9 +96,10 @@ void run_bench(const BenchConfig& b) {
   params.init_uniform(1);
   ThreadPool pool(b.threads);
   const int shards = std::max(2, b.threads);
-  std::printf("\n== model: %s core, T=%d glimpses, %dx%d patch x %d scale(s), hidden %d/%d/%d/%d, %zu parameters; "
+  std::printf("\n== model: %s core, %s locator, T=%d glimpses, %dx%d patch x %d scale(s), hidden %d/%d/%d/%d, %zu parameters; "
               "batch %d, %d threads, %d shards, GEMM path %s ==\n",
-              config.core == CoreKind::lstm ? "LSTM" : "RNN", config.glimpses, config.patch, config.patch, config.scales, config.what_hidden, config.where_hidden,
+              config.core == CoreKind::lstm ? "LSTM" : "RNN", config.locator == LocatorKind::lstm ? "LSTM" : "linear",
+              config.glimpses, config.patch, config.patch, config.scales, config.what_hidden, config.where_hidden,
               config.glimpse_hidden, config.hidden, params.size(), b.batch, b.threads, shards, gemm_path_name(path));
 
   // Training: gradient of a batch plus the optimizer update.

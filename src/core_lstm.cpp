@@ -14,7 +14,9 @@
 // The gate blocks sit side by side in one [B, 4H] buffer in the order
 // i, f, o, u, so one matrix product computes all four. The forget gate's
 // bias starts at +1 (Jozefowicz, Zaremba, Sutskever 2015), so that early in
-// training the cell keeps what it holds; parameters.cpp sets it.
+// training the cell keeps what it holds; parameters.cpp sets it. The same
+// step, lstm_forward / lstm_backward, is the seed paper's LSTM locator
+// (location_network.cpp), with two units.
 #include <algorithm>
 #include <cmath>
 
@@ -25,13 +27,21 @@ namespace {
 inline real sigmoid(real z) { return real(1) / (real(1) + std::exp(-z)); }
 }  // namespace
 
-// gates [B, 4H] (after their nonlinearities), c [B, H], h [B, H].
-void core_lstm_forward(const RamParams& p, int B, int H, const real* g, const real* h_prev,
-                       const real* c_prev, real* gates, real* c, real* h) {
+// One step of an LSTM with input weights `in` ([X, 4H] and bias) and
+// recurrent weights `rec` ([H, 4H]). x [B, X] with row stride ldx; gates
+// [B, 4H] (after their nonlinearities), c [B, H], h [B, H]. The core uses it
+// with H = 256, the LSTM locator (location_network.cpp) with H = 2.
+void lstm_forward(const LinearParams& in, const LinearParams& rec, int B, int H, const real* x, int ldx,
+                  const real* h_prev, const real* c_prev, real* gates, real* c, real* h) {
   const int H4 = 4 * H;
-  // z = g W_in + b (+ h_prev W_rec; nothing at t = 1, where h_0 = 0)
-  linear_forward(B, g, p.core_in.in, p.core_in, gates, H4);
-  if (h_prev) gemm(Trans::no, Trans::no, B, H4, H, h_prev, H, p.core_rec.W, H4, gates, H4, true);
+  // z = x W_in + b (+ h_prev W_rec; nothing at t = 1, where h_0 = 0). A
+  // missing x is an input of zeros: the locator's at t = 1.
+  if (x) {
+    linear_forward(B, x, ldx, in, gates, H4);
+  } else {
+    for (int r = 0; r < B; ++r) std::copy(in.b, in.b + H4, gates + static_cast<std::size_t>(r) * H4);
+  }
+  if (h_prev) gemm(Trans::no, Trans::no, B, H4, H, h_prev, H, rec.W, H4, gates, H4, true);
   for (int r = 0; r < B; ++r) {
     real* z = gates + static_cast<std::size_t>(r) * H4;
     real* zi = z;
@@ -56,11 +66,13 @@ void core_lstm_forward(const RamParams& p, int B, int H, const real* g, const re
 
 // dh [B, H] and dc [B, H] arrive holding dL/dh_t and dL/dc_t from later
 // steps; dc is overwritten with dL/dc_t in full. dz [B, 4H] is scratch.
-// Writes dg; adds into dh_prev and writes dc_prev unless they are nullptr
-// (t = 1, where h_0 = c_0 = 0 are constants).
-void core_lstm_backward(const RamParams& p, const RamParams& grad, int B, int H, const real* g,
-                        const real* h_prev, const real* c_prev, const real* gates, const real* c,
-                        const real* dh, real* dc, real* dz, real* dg, real* dh_prev, real* dc_prev) {
+// Writes dx (when given, adding into it if accumulate_dx) and dc_prev; adds
+// into dh_prev (both skipped when nullptr: at t = 1, h_0 = c_0 = 0 are
+// constants).
+void lstm_backward(const LinearParams& in, const LinearParams& rec, const LinearParams& grad_in,
+                   const LinearParams& grad_rec, int B, int H, const real* x, int ldx, const real* h_prev,
+                   const real* c_prev, const real* gates, const real* c, const real* dh, real* dc, real* dz,
+                   real* dx, int lddx, bool accumulate_dx, real* dh_prev, real* dc_prev) {
   const int H4 = 4 * H;
   for (int r = 0; r < B; ++r) {
     const real* a = gates + static_cast<std::size_t>(r) * H4;
@@ -88,7 +100,25 @@ void core_lstm_backward(const RamParams& p, const RamParams& grad, int B, int H,
       if (dc_prev_r) dc_prev_r[j] = d_c * f[j];
     }
   }
-  // Forward was z = g W_in + b + h_prev W_rec.
-  linear_backward(B, g, p.core_in.in, dz, H4, p.core_in, grad.core_in, dg, p.core_in.in, false);
-  if (h_prev) linear_backward(B, h_prev, H, dz, H4, p.core_rec, grad.core_rec, dh_prev, H, true);
+  // Forward was z = x W_in + b + h_prev W_rec.
+  if (x) {
+    linear_backward(B, x, ldx, dz, H4, in, grad_in, dx, lddx, accumulate_dx);
+  } else {
+    for (int r = 0; r < B; ++r)
+      for (int j = 0; j < H4; ++j) grad_in.b[j] += dz[static_cast<std::size_t>(r) * H4 + j];
+  }
+  if (h_prev) linear_backward(B, h_prev, H, dz, H4, rec, grad_rec, dh_prev, H, true);
+}
+
+// The core is one LSTM step with the core's weights, input g_t.
+void core_lstm_forward(const RamParams& p, int B, int H, const real* g, const real* h_prev,
+                       const real* c_prev, real* gates, real* c, real* h) {
+  lstm_forward(p.core_in, p.core_rec, B, H, g, p.core_in.in, h_prev, c_prev, gates, c, h);
+}
+
+void core_lstm_backward(const RamParams& p, const RamParams& grad, int B, int H, const real* g,
+                        const real* h_prev, const real* c_prev, const real* gates, const real* c,
+                        const real* dh, real* dc, real* dz, real* dg, real* dh_prev, real* dc_prev) {
+  lstm_backward(p.core_in, p.core_rec, grad.core_in, grad.core_rec, B, H, g, p.core_in.in, h_prev, c_prev,
+                gates, c, dh, dc, dz, dg, p.core_in.in, false, dh_prev, dc_prev);
 }

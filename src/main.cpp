@@ -32,13 +32,14 @@ struct UsageError : std::runtime_error {
 const char* kUsage = R"(usage:
   ram train --out RUN_DIR [--dataset mnist] [--data DIR] [flags]   train, checkpoint, report
   ram eval  --checkpoint RUN_DIR/model.bin [--split valid|test] [--data DIR] [--threads N]
-  ram bench [--core rnn|lstm] [--glimpses T] [--batch B] [--threads N] [--patch P] [--scales K]
+  ram bench [--core rnn|lstm] [--locator linear|lstm] [--glimpses T] [--batch B] [--threads N] [--patch P] [--scales K]
             [--seconds S]
 
 train flags (the Torch RAM code's defaults, except where docs/defaults.md says why):
   --dataset NAME       mnist                                     [mnist]
   --data DIR           directory of the data set's files          [data/mnist]
   --core NAME          recurrent core: rnn (Torch) or lstm        [rnn]
+  --locator NAME       location network: linear (Torch) or lstm (seed) [linear]
   --glimpses T         glimpses per image                         [7]
   --patch P            retina patch side, pixels                  [8]
   --scales K           patches per glimpse                        [1]
@@ -66,6 +67,12 @@ CoreKind parse_core(const std::string& name) {
   if (name == "rnn") return CoreKind::rnn;
   if (name == "lstm") return CoreKind::lstm;
   throw UsageError("--core: '" + name + "' is not one of rnn, lstm");
+}
+
+LocatorKind parse_locator(const std::string& name) {
+  if (name == "linear") return LocatorKind::linear;
+  if (name == "lstm") return LocatorKind::lstm;
+  throw UsageError("--locator: '" + name + "' is not one of linear, lstm");
 }
 
 // Flags seen on the command line, with their text values.
@@ -138,7 +145,7 @@ std::string join_command(int argc, char** argv) {
 
 int command_train(int argc, char** argv) {
   const Flags f(argc, argv, 2,
-                {"--dataset", "--data", "--core", "--glimpses", "--patch", "--scales", "--glimpse-scale", "--unit-pixels",
+                {"--dataset", "--data", "--core", "--locator", "--glimpses", "--patch", "--scales", "--glimpse-scale", "--unit-pixels",
                  "--sigma", "--optimizer", "--lr", "--min-lr", "--decay-epochs", "--momentum", "--dampening", "--batch",
                  "--epochs", "--seed", "--threads", "--shards", "--out", "--max-minutes"},
                 {"--resume", "--reinforce-into-core"});
@@ -149,6 +156,7 @@ int command_train(int argc, char** argv) {
   c.data_dir = f.text("--data", c.data_dir);
   ModelConfig& m = c.model;
   m.core = parse_core(f.text("--core", "rnn"));
+  m.locator = parse_locator(f.text("--locator", "linear"));
   m.glimpses = f.integer("--glimpses", m.glimpses, 1, 64);
   m.patch = f.integer("--patch", m.patch, 1, 64);
   m.scales = f.integer("--scales", m.scales, 1, 6);
@@ -228,10 +236,11 @@ int command_eval(int argc, char** argv) {
 }
 
 int command_bench(int argc, char** argv) {
-  const Flags f(argc, argv, 2, {"--core", "--glimpses", "--batch", "--threads", "--patch", "--scales", "--seconds"},
+  const Flags f(argc, argv, 2, {"--core", "--locator", "--glimpses", "--batch", "--threads", "--patch", "--scales", "--seconds"},
                 {});
   BenchConfig b;
   b.model.core = parse_core(f.text("--core", "rnn"));
+  b.model.locator = parse_locator(f.text("--locator", "linear"));
   b.model.glimpses = f.integer("--glimpses", 6, 1, 64);
   b.model.patch = f.integer("--patch", b.model.patch, 1, 64);
   b.model.scales = f.integer("--scales", b.model.scales, 1, 6);

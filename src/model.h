@@ -25,7 +25,7 @@
 // Configuration: the architecture, as saved in checkpoints.
 
 enum class CoreKind { rnn, lstm };
-enum class LocatorKind { linear };
+enum class LocatorKind { linear, lstm };
 
 struct ModelConfig {
   // The images.
@@ -72,7 +72,8 @@ struct RamParams {
   LinearParams join;       // glimpse network: [h_g, h_l] -> g  W [256, 256]
   LinearParams core_in;    // core: g_t -> h_t                  W [256, H]  (LSTM: [256, 4H])
   LinearParams core_rec;   // core: h_{t-1} -> h_t (no bias)    W [H, H]    (LSTM: [H, 4H])
-  LinearParams locator;    // location network: h -> mu         W [H, 2]
+  LinearParams locator;    // location network: h -> mu         W [H, 2]    (LSTM: [H, 8])
+  LinearParams locator_rec;  // LSTM locator only (no bias)     W [2, 8]
   LinearParams action;     // action network: h_T -> logits     W [H, A]
   LinearParams baseline;   // baseline: h -> b                  W [H, 1]
 };
@@ -160,6 +161,23 @@ void core_rnn_backward(const RamParams& p, const RamParams& grad, int B, int H,
                        real* dg, real* dh_prev);
 
 // ---------------------------------------------------------------------------
+// One LSTM step (core_lstm.cpp), shared by the LSTM core and the LSTM locator.
+//   z = x W_in + b + h_{t-1} W_rec;  i, f, o = sigmoid, u = tanh of its blocks
+//   c_t = f c_{t-1} + i u,  h_t = o tanh(c_t)
+// x == nullptr stands for an input of zeros; h_prev, c_prev == nullptr for
+// the zero state of t = 1.
+
+void lstm_forward(const LinearParams& in, const LinearParams& rec, int B, int H, const real* x, int ldx,
+                  const real* h_prev, const real* c_prev, real* gates, real* c, real* h);
+// dh: dL/dh_t; dc: dL/dc_t from later steps, overwritten with the full
+// dL/dc_t. Writes dx (adding if accumulate_dx) and dc_prev, adds into dh_prev
+// (each skipped when nullptr). dz [B, 4H] scratch.
+void lstm_backward(const LinearParams& in, const LinearParams& rec, const LinearParams& grad_in,
+                   const LinearParams& grad_rec, int B, int H, const real* x, int ldx, const real* h_prev,
+                   const real* c_prev, const real* gates, const real* c, const real* dh, real* dc, real* dz,
+                   real* dx, int lddx, bool accumulate_dx, real* dh_prev, real* dc_prev);
+
+// ---------------------------------------------------------------------------
 // Core network f_h as an LSTM (core_lstm.cpp; seed section 2.3).
 //   z = g_t W_in + b + h_{t-1} W_rec;  i, f, o = sigmoid, u = tanh of its blocks
 //   c_t = f c_{t-1} + i u,  h_t = o tanh(c_t),  h_0 = c_0 = 0
@@ -186,6 +204,12 @@ void core_lstm_backward(const RamParams& p, const RamParams& grad, int B, int H,
 void location_network_forward(const ModelConfig& config, const RamParams& p, int B, int H,
                               const real* h_prev, const real* noise, real* mu_pre, real* mu,
                               real* l_raw, real* l);
+// The seed's LSTM locator: mu_pre = LSTM(h_prev) with a two-unit state
+// (loc_h_prev = the previous step's mu_pre, loc_c_prev), gates [B, 8], loc_c [B, 2].
+void location_lstm_forward(const ModelConfig& config, const RamParams& p, int B, int H,
+                           const real* h_prev, const real* loc_h_prev, const real* loc_c_prev,
+                           const real* noise, real* loc_gates, real* loc_c, real* mu_pre, real* mu,
+                           real* l_raw, real* l);
 // log pi(l_raw | mu) of one image, a 2-d isotropic Gaussian.
 double gaussian_log_prob(const real* l_raw, const real* mu, double sigma);
 // The REINFORCE term for one step: loss = -sum_b weight_b * log pi(l_raw_b | mu_b)
@@ -195,6 +219,17 @@ void location_network_backward(const ModelConfig& config, const RamParams& p, co
                                int B, int H, const real* h_prev, const real* mu_pre,
                                const real* mu, const real* l_raw, const real* weight,
                                real* dmu, real* dh_prev);
+
+// The REINFORCE term for the LSTM locator. dloc_h, dloc_c [B, 2] arrive with
+// what the locator's later steps sent back; the step's score gradient is
+// added to dloc_h. Adds into dh_prev and dloc_h_prev, writes dloc_c_prev
+// (each skipped when nullptr). dloc_z [B, 8], dmu [B, 2] scratch.
+void location_lstm_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, int B,
+                            int H, const real* h_prev, const real* loc_h_prev, const real* loc_c_prev,
+                            const real* loc_gates, const real* loc_c, const real* mu_pre, const real* mu,
+                            const real* l_raw, const real* weight, real* dloc_h, real* dloc_c,
+                            real* dloc_z, real* dmu, real* dh_prev, real* dloc_h_prev,
+                            real* dloc_c_prev);
 
 // ---------------------------------------------------------------------------
 // Action network f_a (action_network.cpp; RAM section 3.1).

@@ -35,6 +35,7 @@ Parameters::Parameters(const Parameters& other) : config_(other.config_), blocks
   // Re-point every view at this buffer, at the offsets of the other one.
   auto rebase = [&](const LinearParams& src, LinearParams& dst) {
     dst = src;
+    if (!src.W) return;  // a layer this configuration does not have
     dst.W = flat_.data() + (src.W - other.data());
     dst.b = src.b ? flat_.data() + (src.b - other.data()) : nullptr;
   };
@@ -45,6 +46,7 @@ Parameters::Parameters(const Parameters& other) : config_(other.config_), blocks
   rebase(o.core_in, views_.core_in);
   rebase(o.core_rec, views_.core_rec);
   rebase(o.locator, views_.locator);
+  rebase(o.locator_rec, views_.locator_rec);
   rebase(o.action, views_.action);
   rebase(o.baseline, views_.baseline);
 }
@@ -59,16 +61,18 @@ void Parameters::lay_out(const ModelConfig& c) {
   };
   const int H = c.hidden;
   const int gates = c.core == CoreKind::lstm ? 4 * H : H;  // the LSTM's four gate blocks
-  const Spec specs[] = {
+  const bool lstm_locator = c.locator == LocatorKind::lstm;
+  std::vector<Spec> specs = {
       {&views_.what, "glimpse.what", c.glimpse_features(), c.what_hidden, true},
       {&views_.where, "glimpse.where", 2, c.where_hidden, true},
       {&views_.join, "glimpse.join", c.what_hidden + c.where_hidden, c.glimpse_hidden, true},
       {&views_.core_in, "core.in", c.glimpse_hidden, gates, true},
       {&views_.core_rec, "core.rec", H, gates, false},
-      {&views_.locator, "locator", H, 2, true},
+      {&views_.locator, "locator", H, lstm_locator ? 8 : 2, true},
       {&views_.action, "action", H, c.classes, true},
       {&views_.baseline, "baseline", H, 1, true},
   };
+  if (lstm_locator) specs.push_back({&views_.locator_rec, "locator.rec", 2, 8, false});
   // Each block starts on a 64-byte boundary so the GEMM kernels see aligned rows.
   const std::size_t align = kAlignBytes / sizeof(real);
   auto round_up = [&](std::size_t n) { return (n + align - 1) / align * align; };
@@ -107,4 +111,6 @@ void Parameters::init_uniform(uint64_t seed, double range) {
   // Zaremba, Sutskever 2015.
   if (config_.core == CoreKind::lstm)
     for (int j = 0; j < config_.hidden; ++j) views_.core_in.b[config_.hidden + j] = 1;
+  if (config_.locator == LocatorKind::lstm)
+    for (int j = 0; j < 2; ++j) views_.locator.b[2 + j] = 1;
 }

@@ -37,6 +37,12 @@ Episode::Episode(const ModelConfig& c, int cap) : config(c), capacity(cap) {
     dc_prev.reshape({cap, H});
     dz.reshape({cap, 4 * H});
   }
+  if (c.locator == LocatorKind::lstm) {
+    loc_gates.reshape({T, cap, 8});
+    loc_cell.reshape({T, cap, 2});
+    for (Tensor* t : {&dloc_h, &dloc_h_prev, &dloc_c, &dloc_c_prev}) t->reshape({cap, 2});
+    dloc_z.reshape({cap, 8});
+  }
   b.reshape({T, cap});
   logp.reshape({cap, c.classes});
   r.reshape({T, cap});
@@ -76,9 +82,15 @@ void episode_forward(const Parameters& params, Episode& ep, bool sample) {
   for (int s = 0; s < T; ++s) {
     const real* h_prev = s == 0 ? nullptr : step(ep.h, s - 1, cap, H);
     real* l_s = step(ep.l, s, cap, 2);
-    location_network_forward(c, p, B, H, h_prev, sample ? step(ep.noise, s, cap, 2) : nullptr,
-                             step(ep.mu_pre, s, cap, 2), step(ep.mu, s, cap, 2),
-                             step(ep.l_raw, s, cap, 2), l_s);
+    const real* noise_s = sample ? step(ep.noise, s, cap, 2) : nullptr;
+    if (c.locator == LocatorKind::lstm)
+      location_lstm_forward(c, p, B, H, h_prev, s == 0 ? nullptr : step(ep.mu_pre, s - 1, cap, 2),
+                            s == 0 ? nullptr : step(ep.loc_cell, s - 1, cap, 2), noise_s,
+                            step(ep.loc_gates, s, cap, 8), step(ep.loc_cell, s, cap, 2),
+                            step(ep.mu_pre, s, cap, 2), step(ep.mu, s, cap, 2), step(ep.l_raw, s, cap, 2), l_s);
+    else
+      location_network_forward(c, p, B, H, h_prev, noise_s, step(ep.mu_pre, s, cap, 2), step(ep.mu, s, cap, 2),
+                               step(ep.l_raw, s, cap, 2), l_s);
     baseline_forward(p, B, H, h_prev, ep.b.data() + static_cast<std::size_t>(s) * B);
     real* rho_s = step(ep.rho, s, cap, G);
     glimpse_sensor(c, B, ep.images.data(), l_s, rho_s);
@@ -121,6 +133,15 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
   real* dc = lstm ? ep.dc.data() : nullptr;            // dL/dc_t from later steps
   real* dc_prev = lstm ? ep.dc_prev.data() : nullptr;  // dL/dc_{t-1}
   if (lstm) ep.dc.zero();                              // c_T reaches the loss only through h_T
+  const bool lstm_locator = c.locator == LocatorKind::lstm;
+  real* dloc_h = lstm_locator ? ep.dloc_h.data() : nullptr;  // dL/d(locator state) from later steps
+  real* dloc_c = lstm_locator ? ep.dloc_c.data() : nullptr;
+  real* dloc_h_prev = lstm_locator ? ep.dloc_h_prev.data() : nullptr;
+  real* dloc_c_prev = lstm_locator ? ep.dloc_c_prev.data() : nullptr;
+  if (lstm_locator) {
+    ep.dloc_h.zero();
+    ep.dloc_c.zero();
+  }
   for (int s = T - 1; s >= 0; --s) {
     const real* h_prev = s == 0 ? nullptr : step(ep.h, s - 1, cap, H);
     real* dh_prev_s = s == 0 ? nullptr : dh_prev;
@@ -145,8 +166,20 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
     const real* l_raw_s = step(ep.l_raw, s, cap, 2);
     for (int r = 0; r < B; ++r)
       loss.reinforce -= ep.w[r] * gaussian_log_prob(l_raw_s + 2 * r, mu_s + 2 * r, c.sigma);
-    location_network_backward(c, p, dp, B, H, h_prev, step(ep.mu_pre, s, cap, 2), mu_s, l_raw_s,
-                              ep.w.data(), ep.dmu.data(), weights.reinforce_into_core ? dh_prev_s : nullptr);
+    real* dh_prev_reinforce = weights.reinforce_into_core ? dh_prev_s : nullptr;
+    if (lstm_locator) {
+      if (s > 0) std::fill(dloc_h_prev, dloc_h_prev + 2 * B, real(0));
+      location_lstm_backward(c, p, dp, B, H, h_prev, s == 0 ? nullptr : step(ep.mu_pre, s - 1, cap, 2),
+                             s == 0 ? nullptr : step(ep.loc_cell, s - 1, cap, 2), step(ep.loc_gates, s, cap, 8),
+                             step(ep.loc_cell, s, cap, 2), step(ep.mu_pre, s, cap, 2), mu_s, l_raw_s,
+                             ep.w.data(), dloc_h, dloc_c, ep.dloc_z.data(), ep.dmu.data(), dh_prev_reinforce,
+                             s == 0 ? nullptr : dloc_h_prev, s == 0 ? nullptr : dloc_c_prev);
+      std::swap(dloc_h, dloc_h_prev);
+      std::swap(dloc_c, dloc_c_prev);
+    } else {
+      location_network_backward(c, p, dp, B, H, h_prev, step(ep.mu_pre, s, cap, 2), mu_s, l_raw_s,
+                                ep.w.data(), ep.dmu.data(), dh_prev_reinforce);
+    }
     // Baseline regression towards R_t.
     loss.baseline += baseline_backward(p, dp, B, H, h_prev, ep.b.data() + static_cast<std::size_t>(s) * B, R_s,
                                        weights.baseline * per_image, ep.db.data());

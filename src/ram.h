@@ -74,6 +74,8 @@ struct Episode {
   Tensor h;        // [T, B, H] core state h_t (h_0 = 0 is not stored)
   Tensor gates;    // [T, B, 4H] LSTM core only: i, f, o, u
   Tensor cell;     // [T, B, H] LSTM core only: cell c_t (c_0 = 0 is not stored)
+  Tensor loc_gates;  // [T, B, 8] LSTM locator only: i, f, o, u of its two units
+  Tensor loc_cell;   // [T, B, 2] LSTM locator only: its cell (its output is mu_pre)
   Tensor b;        // [T, B] baseline b_t, from h_{t-1} (packed: row s at s*B)
   Tensor logp;     // [B, A] log-probabilities from h_T
   // Rewards.
@@ -83,6 +85,7 @@ struct Episode {
   // Backward scratch.
   Tensor dh, dh_prev, dg, dhcat, dmu, dlogits, db, w;
   Tensor dc, dc_prev, dz;  // LSTM core only
+  Tensor dloc_h, dloc_h_prev, dloc_c, dloc_c_prev, dloc_z;  // LSTM locator only
 };
 
 // Runs T glimpses. With `sample` the locations are drawn from the policy with

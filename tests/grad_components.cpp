@@ -457,6 +457,57 @@ TEST_CASE("location_network_backward: the REINFORCE surrogate's gradient in W_lo
 // ---------------------------------------------------------------------------
 // action_network.cpp
 
+TEST_CASE("location_lstm: the seed's LSTM locator through T = 4 steps: W, b, W_rec and every h_{t-1}") {
+  ModelConfig c = small_config();
+  c.locator = LocatorKind::lstm;
+  const int B = 3, T = c.glimpses, H = c.hidden;
+  REQUIRE(T >= 3);
+  Parameters params(c), grads(c);
+  params.init_uniform(mix_key(kSeed, 11), 0.8);
+  Rng rng(mix_key(kSeed, 11, 1));
+  // Inputs h_{t-1} for t = 2..T (t = 1 reads zeros), the actions l_raw and the
+  // REINFORCE weights w (the scaled advantages, either sign), all held fixed.
+  std::vector<real> h_in = fd::uniform_vector(rng, T * B * H, 0, 1.5);  // [T, B, H]
+  const std::vector<real> l_raw = fd::uniform_vector(rng, T * B * 2, -1.2, 1.2);
+  const std::vector<real> weight = fd::uniform_vector(rng, T * B, -1, 1);
+  std::vector<real> gates(T * B * 8), loc_c(T * B * 2), mu_pre(T * B * 2), mu(T * B * 2);
+  std::vector<real> l_mean(B * 2), l_clamped(B * 2);
+  auto h_prev = [&](int t) { return t == 0 ? nullptr : h_in.data() + t * B * H; };
+  // L = -sum_t sum_b w_tb log pi(l_raw_tb | mu_tb)
+  auto loss = [&] {
+    double L = 0;
+    for (int t = 0; t < T; ++t) {
+      location_lstm_forward(c, params.views(), B, H, h_prev(t), t == 0 ? nullptr : &mu_pre[(t - 1) * B * 2],
+                            t == 0 ? nullptr : &loc_c[(t - 1) * B * 2], nullptr, &gates[t * B * 8],
+                            &loc_c[t * B * 2], &mu_pre[t * B * 2], &mu[t * B * 2], l_mean.data(), l_clamped.data());
+      for (int r = 0; r < B; ++r)
+        L -= weight[t * B + r] * gaussian_log_prob(&l_raw[(t * B + r) * 2], &mu[(t * B + r) * 2], c.sigma);
+    }
+    return L;
+  };
+  loss();
+  grads.zero();
+  std::vector<real> dh_in(T * B * H, 0);
+  std::vector<real> dloc_h(B * 2, 0), dloc_c(B * 2, 0), dloc_h_prev(B * 2), dloc_c_prev(B * 2);
+  std::vector<real> dz(B * 8), dmu(B * 2);
+  for (int t = T - 1; t >= 0; --t) {
+    std::fill(dloc_h_prev.begin(), dloc_h_prev.end(), real(0));
+    location_lstm_backward(c, params.views(), grads.views(), B, H, h_prev(t),
+                           t == 0 ? nullptr : &mu_pre[(t - 1) * B * 2], t == 0 ? nullptr : &loc_c[(t - 1) * B * 2],
+                           &gates[t * B * 8], &loc_c[t * B * 2], &mu_pre[t * B * 2], &mu[t * B * 2],
+                           &l_raw[t * B * 2], &weight[t * B], dloc_h.data(), dloc_c.data(), dz.data(), dmu.data(),
+                           t == 0 ? nullptr : &dh_in[t * B * H], t == 0 ? nullptr : dloc_h_prev.data(),
+                           t == 0 ? nullptr : dloc_c_prev.data());
+    std::swap(dloc_h, dloc_h_prev);
+    std::swap(dloc_c, dloc_c_prev);
+  }
+  fd::check_parameter_gradients(params, grads, {"locator.W", "locator.b", "locator.rec.W"}, loss);
+  for (int t = 1; t < T; ++t) {
+    CAPTURE(t);
+    fd::check_elements("h_prev", &h_in[t * B * H], &dh_in[t * B * H], B * H, loss);
+  }
+}
+
 TEST_CASE("action_network_nll_backward: W_a, b_a and dh") {
   const ModelConfig c = small_config();
   const int B = 3, H = c.hidden, A = c.classes;

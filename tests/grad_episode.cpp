@@ -62,9 +62,11 @@ struct Setup {
 };
 
 ModelConfig tiny_config(int channels, int patch, int scales, int T, int what, int where,
-                        int glimpse, int hidden, int classes, CoreKind core = CoreKind::rnn) {
+                        int glimpse, int hidden, int classes, CoreKind core = CoreKind::rnn,
+                        LocatorKind locator = LocatorKind::linear) {
   ModelConfig c;
   c.core = core;
+  c.locator = locator;
   c.channels = channels;
   c.height = 8;
   c.width = 8;
@@ -89,8 +91,12 @@ std::vector<Setup> setups() {
       {"C=1 K=1 T=3", tiny_config(1, 3, 1, 3, 5, 4, 6, 6, 4), 3, 5, 0.5},
       // C = 3, two scales of 2x2 (G = 2*3*2*2 = 24), T = 4.
       {"C=3 K=2 T=4", tiny_config(3, 2, 2, 4, 6, 5, 7, 5, 3), 4, 5, 0.5},
-      // The LSTM core (seed section 2.3), T = 4.
+      // The LSTM core and the LSTM locator (seed section 2.3), T = 4.
       {"LSTM core C=1 K=1 T=4", tiny_config(1, 3, 1, 4, 5, 4, 6, 5, 4, CoreKind::lstm), 3, 5, 0.5},
+      {"LSTM locator C=1 K=1 T=4", tiny_config(1, 3, 1, 4, 5, 4, 6, 5, 4, CoreKind::rnn, LocatorKind::lstm), 3, 5,
+       0.5},
+      {"LSTM core and locator T=3", tiny_config(1, 3, 1, 3, 5, 4, 6, 5, 4, CoreKind::lstm, LocatorKind::lstm), 3, 5,
+       0.5},
   };
 }
 
@@ -130,9 +136,16 @@ void forward_at_fixed_locations(const Parameters& params, Episode& ep,
     real* l_raw_s = row(ep.l_raw, s, 2);
     real* l_s = row(ep.l, s, 2);
     // Unless REINFORCE flows into the core, the locator's input h_{t-1} is a
-    // constant of the loss too (reinforce.cpp).
-    location_network_forward(c, p, B, H, reinforce_into_core ? h_prev : h_prev_base, nullptr,
-                             row(ep.mu_pre, s, 2), row(ep.mu, s, 2), l_raw_s, l_s);
+    // constant of the loss too (reinforce.cpp); the LSTM locator's own state
+    // is not.
+    const real* locator_input = reinforce_into_core ? h_prev : h_prev_base;
+    if (c.locator == LocatorKind::lstm)
+      location_lstm_forward(c, p, B, H, locator_input, s == 0 ? nullptr : row(ep.mu_pre, s - 1, 2),
+                            s == 0 ? nullptr : row(ep.loc_cell, s - 1, 2), nullptr, row(ep.loc_gates, s, 8),
+                            row(ep.loc_cell, s, 2), row(ep.mu_pre, s, 2), row(ep.mu, s, 2), l_raw_s, l_s);
+    else
+      location_network_forward(c, p, B, H, locator_input, nullptr, row(ep.mu_pre, s, 2), row(ep.mu, s, 2),
+                               l_raw_s, l_s);
     const std::size_t at = std::size_t(s) * cap * 2;
     std::copy(l_raw_base.begin() + at, l_raw_base.begin() + at + 2 * B, l_raw_s);
     std::copy(l_base.begin() + at, l_base.begin() + at + 2 * B, l_s);
