@@ -63,10 +63,12 @@ build/test_f32: $(TEST_F32:tests/%.cpp=build/f32/tests/%.o) $(F32_OBJ)
 build/test_f64: $(TEST_F64:tests/%.cpp=build/f64/tests/%.o) $(F64_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^
 
-# Gradient checks (double build), the float program's tests, the command line.
+# Gradient checks (double build), the float program's tests, the links and
+# function names in the docs, the command line.
 test: build/test_f64 build/test_f32 build/ram
 	build/test_f64
 	build/test_f32
+	sh tests/doc_links.sh
 	sh tests/cli.sh build/ram
 
 bench: build/ram

@@ -248,6 +248,19 @@ struct EpisodeCheck {
     return std::vector<real>(grads.data(), grads.data() + grads.size());
   }
 
+  // The gradient along d against the central difference of the loss; and the
+  // real forward at theta +- eps d looks at exactly the same pixels.
+  void check_direction(const LossWeights& weights, const std::vector<real>& grad, const std::vector<real>& d) {
+    const double numeric =
+        fd::directional_difference(params.data(), d.data(), d.size(), [&] { return loss(weights); });
+    CHECK(fd::dot(grad.data(), d.data(), d.size()) == fd::near(numeric));
+    for (double t : {fd::kStep, -fd::kStep}) {
+      CAPTURE(t);
+      real_forward_at(d, t);
+      CHECK(bitwise_equal(ep.rho, rho0));
+    }
+  }
+
   // The real episode_forward at theta + t * d (d over the whole flat buffer),
   // parameters restored afterwards; leaves its activations in ep.
   void real_forward_at(const std::vector<real>& d, double t) {
@@ -363,18 +376,10 @@ TEST_CASE("episode: random directions over every parameter at once") {
     for (int k = 0; k < 4; ++k) {
       CAPTURE(k);
       const std::vector<real> d = fd::random_direction(rng, check.params.size());
-      const double numeric = fd::directional_difference(check.params.data(), d.data(), d.size(),
-                                                        [&] { return check.loss(weights); });
-      const double analytic = fd::dot(grad.data(), d.data(), d.size());
-      CHECK(analytic == fd::near(numeric));
-      // The real forward at theta +- eps d looks at exactly the same pixels,
-      // from locations that did move.
-      for (double t : {fd::kStep, -fd::kStep}) {
-        CAPTURE(t);
-        check.real_forward_at(d, t);
-        CHECK(bitwise_equal(check.ep.rho, check.rho0));
-        CHECK_FALSE(bitwise_equal(check.ep.l, check.l0));
-      }
+      check.check_direction(weights, grad, d);
+      // Moving every parameter moves the locations too.
+      check.real_forward_at(d, fd::kStep);
+      CHECK_FALSE(bitwise_equal(check.ep.l, check.l0));
     }
     CHECK(check.kinks_crossed == 0);
   }
@@ -393,16 +398,7 @@ TEST_CASE("episode: a random direction within each parameter block") {
     Rng rng(mix_key(kSeed, seed, 3));
     for (const ParamBlock& block : check.params.blocks()) {
       CAPTURE(block.name);
-      const std::vector<real> d = block_direction(rng, check.params.size(), block);
-      const double numeric = fd::directional_difference(check.params.data(), d.data(), d.size(),
-                                                        [&] { return check.loss(weights); });
-      const double analytic = fd::dot(grad.data(), d.data(), d.size());
-      CHECK(analytic == fd::near(numeric));
-      for (double t : {fd::kStep, -fd::kStep}) {
-        CAPTURE(t);
-        check.real_forward_at(d, t);
-        CHECK(bitwise_equal(check.ep.rho, check.rho0));
-      }
+      check.check_direction(weights, grad, block_direction(rng, check.params.size(), block));
     }
     CHECK(check.kinks_crossed == 0);
   }
