@@ -11,6 +11,10 @@
 
 void action_network_forward(const RamParams& p, int B, int H, int A, const real* h, real* logp) {
   linear_forward(B, h, H, p.action, logp, A);
+  log_softmax_rows(B, A, logp);
+}
+
+void log_softmax_rows(int B, int A, real* logp) {
   // log_softmax(z)_a = z_a - log sum_j exp(z_j), shifted by max_j z_j so that
   // exp never overflows.
   for (int r = 0; r < B; ++r) {

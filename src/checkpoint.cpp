@@ -11,7 +11,7 @@
 namespace {
 
 constexpr char kMagic[8] = {'R', 'A', 'M', 'C', 'K', 'P', 'T', '\0'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 
 class Writer {
  public:
@@ -143,8 +143,10 @@ void save_checkpoint(const std::string& path, const TrainConfig& config, const P
       for (double v : {o.lr, o.min_lr, o.decay_epochs, o.momentum, o.dampening, o.beta1, o.beta2, o.eps,
                        config.loss.nll, config.loss.reinforce, config.loss.baseline})
         w.value<double>(v);
-      for (int v : {config.batch, config.epochs, config.shards, config.loss.reinforce_into_core ? 1 : 0})
+      for (int v : {config.batch, config.epochs, config.shards, config.loss.reinforce_into_core ? 1 : 0,
+                    static_cast<int>(config.reward.kind)})
         w.value<int32_t>(v);
+      w.value<double>(config.reward.coef);
       w.value<int32_t>(state->epochs_done);
       w.value<double>(state->best_valid_error);
       w.value<int32_t>(state->best_epoch);
@@ -166,9 +168,11 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (std::memcmp(magic, kMagic, sizeof kMagic) != 0)
     throw std::runtime_error(path + ": not a ram checkpoint (wrong magic number)");
   uint32_t version = r.value<uint32_t>("version");
-  if (version != kVersion)
+  // Version 1 lacks the reward fields (it always paid the classification
+  // reward); it is still read.
+  if (version != kVersion && version != 1)
     throw std::runtime_error(path + ": format version " + std::to_string(version) +
-                             ", this program reads version " + std::to_string(kVersion));
+                             ", this program reads versions 1 and " + std::to_string(kVersion));
   Checkpoint ck;
   TrainConfig& c = ck.config;
   c.dataset = r.text("dataset");
@@ -217,6 +221,10 @@ Checkpoint load_checkpoint(const std::string& path) {
     c.epochs = r.integer("epochs", 0, 1 << 24);
     c.shards = r.integer("shards", 1, 1024);
     c.loss.reinforce_into_core = r.integer("reinforce_into_core", 0, 1) != 0;
+    if (version >= 2) {
+      c.reward.kind = static_cast<RewardKind>(r.integer("reward", 0, 2));
+      c.reward.coef = r.number("reward_coef");
+    }
     ck.state.epochs_done = r.integer("epochs_done", 0, 1 << 24);
     ck.state.best_valid_error = r.number("best_valid_error");
     ck.state.best_epoch = r.integer("best_epoch", 0, 1 << 24);

@@ -57,6 +57,8 @@ train flags (the Torch RAM code's defaults, except where docs/defaults.md says w
   --seed S             fixes split, weights, order and noise      [1]
   --threads N          worker threads; results do not depend on it [cores]
   --shards N           fixed cut of each batch for parallel work   [2]
+  --reward NAME        classify (RAM), change (seed eq. 2) or lowstd (seed code) [classify]
+  --reward-coef C      weight of the change / lowstd reward       [change 1, lowstd 0.01]
   --reinforce-into-core  let REINFORCE flow from mu_t into h_{t-1} (Torch)
   --max-minutes M      stop after the epoch that passes M minutes [no limit]
   --out RUN_DIR        where metrics.csv, model.bin, last.bin go  (required)
@@ -147,7 +149,7 @@ int command_train(int argc, char** argv) {
   const Flags f(argc, argv, 2,
                 {"--dataset", "--data", "--core", "--locator", "--glimpses", "--patch", "--scales", "--glimpse-scale", "--unit-pixels",
                  "--sigma", "--optimizer", "--lr", "--min-lr", "--decay-epochs", "--momentum", "--dampening", "--batch",
-                 "--epochs", "--seed", "--threads", "--shards", "--out", "--max-minutes"},
+                 "--epochs", "--seed", "--threads", "--shards", "--out", "--max-minutes", "--reward", "--reward-coef"},
                 {"--resume", "--reinforce-into-core"});
   if (!f.has("--out")) throw UsageError("train: --out RUN_DIR is required");
   TrainConfig c;
@@ -184,6 +186,18 @@ int command_train(int argc, char** argv) {
   c.threads = f.integer("--threads", default_threads(), 1, 256);
   c.shards = f.integer("--shards", c.shards, 1, 256);
   c.loss.reinforce_into_core = f.has("--reinforce-into-core");
+  const std::string reward = f.text("--reward", "classify");
+  if (reward == "classify") {
+    c.reward.kind = RewardKind::classify;
+  } else if (reward == "change") {
+    c.reward.kind = RewardKind::change;
+  } else if (reward == "lowstd") {
+    c.reward.kind = RewardKind::lowstd;
+    c.reward.coef = 0.01;  // the seed's code
+  } else {
+    throw UsageError("--reward: '" + reward + "' is not one of classify, change, lowstd");
+  }
+  c.reward.coef = f.number("--reward-coef", c.reward.coef, -1e6, 1e6);
   c.max_minutes = f.number("--max-minutes", 0, 0, 1e7);
   const bool resume = f.has("--resume");
   if (resume) {

@@ -236,6 +236,8 @@ void location_lstm_backward(const ModelConfig& config, const RamParams& p, const
 //   logp = log_softmax(h W_a + b)
 
 void action_network_forward(const RamParams& p, int B, int H, int A, const real* h, real* logp);
+// In place, each of B rows of A values: z -> z - log sum exp(z).
+void log_softmax_rows(int B, int A, real* logp);
 // Loss = sum_b weight * -logp[b, label_b]; adds its gradient into the action
 // parameters and into dh. Returns the loss. dlogits [B, A] scratch.
 double action_network_nll_backward(const RamParams& p, const RamParams& grad, int B, int H, int A,

@@ -46,6 +46,7 @@ Episode::Episode(const ModelConfig& c, int cap) : config(c), capacity(cap) {
   b.reshape({T, cap});
   logp.reshape({cap, c.classes});
   r.reshape({T, cap});
+  O.reshape({T + 1, cap, c.classes});
   R.reshape({T, cap});
   A.reshape({T, cap});
   dh.reshape({cap, H});
@@ -103,11 +104,23 @@ void episode_forward(const Parameters& params, Episode& ep, bool sample) {
       core_rnn_forward(p, B, H, act.g, h_prev, step(ep.h, s, cap, H));
   }
   action_network_forward(p, B, H, c.classes, step(ep.h, T - 1, cap, H), ep.logp.data());
+  if (ep.reward.kind != RewardKind::classify) {
+    // The seed's rewards read the classifier on every state: O_t = f_a(h_t),
+    // packed [T + 1, B, A]; O_0 = f_a(h_0 = 0) = log_softmax(b_a).
+    const int A = c.classes;
+    real* O = ep.O.data();
+    for (int r = 0; r < B; ++r) std::copy(p.action.b, p.action.b + A, O + static_cast<std::size_t>(r) * A);
+    log_softmax_rows(B, A, O);
+    for (int s = 0; s < T; ++s)
+      action_network_forward(p, B, H, A, step(ep.h, s, cap, H), O + static_cast<std::size_t>(s + 1) * B * A);
+  }
 }
 
 void episode_rewards(Episode& ep) {
-  const int T = ep.config.glimpses, B = ep.B;
-  classification_reward(B, T, ep.config.classes, ep.logp.data(), ep.labels.data(), ep.r.data());
+  const int T = ep.config.glimpses, B = ep.B, A = ep.config.classes;
+  classification_reward(B, T, A, ep.logp.data(), ep.labels.data(), ep.r.data());
+  if (ep.reward.kind == RewardKind::change) output_change_reward(B, T, A, ep.O.data(), ep.reward.coef, ep.r.data());
+  if (ep.reward.kind == RewardKind::lowstd) low_std_reward(B, T, A, ep.O.data(), ep.reward.coef, ep.r.data());
   returns_from_rewards(B, T, ep.r.data(), ep.R.data());
   reinforce_advantage(B, T, ep.R.data(), ep.b.data(), ep.A.data());
 }

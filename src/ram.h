@@ -15,6 +15,20 @@ void classification_reward(int B, int T, int A, const real* logp_T, const uint8_
 // R_t = sum_{s >= t} r_s, undiscounted: R [T, B] from r [T, B].
 void returns_from_rewards(int B, int T, const real* r, real* R);
 
+// The seed paper's extra rewards, added to r at every glimpse, from the
+// action network's log-probabilities O_t on every h_t (O [T + 1, B, A],
+// O_0 from h_0 = 0, that is log_softmax(b_a)):
+//   change (seed eq. 2):  r_t += coef * ||O_t - O_{t-1}||_2
+//   lowstd (seed code):   r_t += coef * std(O_t), the sample standard
+//                         deviation over the A outputs
+enum class RewardKind { classify, change, lowstd };
+struct RewardConfig {
+  RewardKind kind = RewardKind::classify;
+  double coef = 1.0;  // seed eq. 2 has none (1); the seed's code uses 0.01 for lowstd
+};
+void output_change_reward(int B, int T, int A, const real* O, double coef, real* r);
+void low_std_reward(int B, int T, int A, const real* O, double coef, real* r);
+
 // ---------------------------------------------------------------------------
 // The hybrid loss (reinforce.cpp; RAM section 3.2, seed equation 1).
 
@@ -79,6 +93,8 @@ struct Episode {
   Tensor b;        // [T, B] baseline b_t, from h_{t-1} (packed: row s at s*B)
   Tensor logp;     // [B, A] log-probabilities from h_T
   // Rewards.
+  RewardConfig reward;  // what episode_rewards pays
+  Tensor O;        // [T + 1, B, A] action network on every h_t (change and lowstd rewards only; packed)
   Tensor r;        // [T, B] reward of each step (packed)
   Tensor R;        // [T, B] return R_t (packed)
   Tensor A;        // [T, B] advantage R_t - b_t (packed)
@@ -91,7 +107,7 @@ struct Episode {
 // Runs T glimpses. With `sample` the locations are drawn from the policy with
 // ep.noise (filled by the caller); without, the policy mean is used.
 void episode_forward(const Parameters& params, Episode& ep, bool sample);
-// Rewards, returns and advantages of the episode just run.
+// Rewards (as ep.reward says), returns and advantages of the episode just run.
 void episode_rewards(Episode& ep);
 // The hybrid loss and its gradient, added into `grads`. Each image's terms
 // are scaled by weights / batch_total. Uses ep.R and ep.A as constants.

@@ -162,10 +162,11 @@ Evaluation Evaluator::run(ThreadPool& pool, const Parameters& params, const Data
   return result;
 }
 
-BatchGradient::BatchGradient(const ModelConfig& config, int batch, int shards)
+BatchGradient::BatchGradient(const ModelConfig& config, int batch, int shards, const RewardConfig& reward)
     : batch_(batch), shards_(std::min(shards, batch)), shard_loss_(shards_), grads_(config) {
   for (int k = 0; k < shards_; ++k) {
     episodes_.push_back(std::make_unique<Episode>(config, (batch + shards_ - 1) / shards_));
+    episodes_.back()->reward = reward;
     shard_grads_.push_back(std::make_unique<Parameters>(config));
   }
 }
@@ -271,7 +272,7 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
 
   ThreadPool pool(cfg.threads);
   const int B = cfg.batch;
-  BatchGradient batch_gradient(cfg.model, B, cfg.shards);
+  BatchGradient batch_gradient(cfg.model, B, cfg.shards, cfg.reward);
   Evaluator evaluator(cfg.model, cfg.threads);
   const int steps = data.train.count / B;
   std::fprintf(stderr, "model: %zu parameters; %d train / %d valid / %d test images; %d steps of %d per epoch\n",

@@ -18,6 +18,7 @@ struct TrainConfig {
   ModelConfig model;
   OptimizerConfig optimizer{OptimizerKind::adam, 0.001};  // decay_epochs: main sets it to epochs
   LossWeights loss;
+  RewardConfig reward;               // classification reward, or a seed variant
   int batch = 32;     // images per update (the later Torch script's --batchSize)
   int epochs = 100;   // passes over the training split
   int shards = 2;     // fixed cut of each batch; results depend on it, not on threads
@@ -58,7 +59,7 @@ Evaluation evaluate(const Parameters& params, const ModelConfig& config, const D
 // shard order: the result does not depend on the pool's thread count.
 class BatchGradient {
  public:
-  BatchGradient(const ModelConfig& config, int batch, int shards);
+  BatchGradient(const ModelConfig& config, int batch, int shards, const RewardConfig& reward = {});
   // Images data[indices[0..batch-1]]; the policy noise of row j is drawn from
   // Rng(mix_key(noise_key, j)). Leaves the gradient in grads() and returns
   // the summed loss terms (already divided by the batch size).

@@ -574,6 +574,66 @@ TEST_CASE("rewards: classification reward, returns and advantages computed by ha
 // ---------------------------------------------------------------------------
 // The REINFORCE estimator on a problem with a known answer.
 
+TEST_CASE("rewards: the seed's output-change and low-std rewards, and their returns, by hand") {
+  // B = 1, T = 2, A = 3. O [T + 1, B, A] = O_0, O_1, O_2 (any numbers will do):
+  const real O[9] = {0, 0, 0, 3, 4, 0, 3, 4, 12};
+  // change, coef 0.5: ||O_1 - O_0|| = ||(3, 4, 0)|| = 5, ||O_2 - O_1|| = ||(0, 0, 12)|| = 12,
+  // added to the classification rewards r = (0, 1): r = (2.5, 7); R = (9.5, 7).
+  real r[2] = {0, 1}, R[2];
+  output_change_reward(1, 2, 3, O, 0.5, r);
+  CHECK(r[0] == doctest::Approx(2.5));
+  CHECK(r[1] == doctest::Approx(7));
+  returns_from_rewards(1, 2, r, R);
+  CHECK(R[0] == doctest::Approx(9.5));
+  CHECK(R[1] == doctest::Approx(7));
+  // lowstd, coef 0.01: O_1 = (3, 4, 0): mean 7/3, squares 4/9 + 25/9 + 49/9 = 78/9,
+  // over A - 1 = 2: 39/9, std 2.0817; O_2 = (3, 4, 12): mean 19/3,
+  // squares (100 + 49 + 289)/9 = 438/9, over 2: 219/9, std 4.9329.
+  real s[2] = {0, 0};
+  low_std_reward(1, 2, 3, O, 0.01, s);
+  CHECK(s[0] == doctest::Approx(0.01 * std::sqrt(39.0 / 9)).epsilon(1e-12));
+  CHECK(s[1] == doctest::Approx(0.01 * std::sqrt(219.0 / 9)).epsilon(1e-12));
+  // A negative coefficient pays a low spread instead.
+  real n[2] = {0, 0};
+  low_std_reward(1, 2, 3, O, -1, n);
+  CHECK(n[1] < n[0]);
+}
+
+TEST_CASE("rewards: an episode with the change reward reads the classifier on every state") {
+  const Setup setup = setups()[0];
+  EpisodeCheck check(setup, 77);
+  Episode& ep = check.ep;
+  ep.reward = RewardConfig{RewardKind::change, 0.5};
+  episode_forward(check.params, ep, true);
+  episode_rewards(ep);
+  const int T = setup.config.glimpses, B = ep.B, A = setup.config.classes;
+  // O_T is the classifier's output on h_T; O_0 is log_softmax of its bias.
+  for (int i = 0; i < B * A; ++i) CHECK(ep.O[static_cast<std::size_t>(T) * B * A + i] == ep.logp[i]);
+  std::vector<real> O0(check.params.views().action.b, check.params.views().action.b + A);
+  log_softmax_rows(1, A, O0.data());
+  for (int a = 0; a < A; ++a) CHECK(ep.O[a] == doctest::Approx(O0[a]).epsilon(1e-12));
+  // Every step earns its change; the last also its classification reward.
+  for (int s = 0; s < T; ++s) {
+    for (int b = 0; b < B; ++b) {
+      double squared = 0;
+      for (int a = 0; a < A; ++a) {
+        const double d = ep.O[(static_cast<std::size_t>(s + 1) * B + b) * A + a] - ep.O[(static_cast<std::size_t>(s) * B + b) * A + a];
+        squared += d * d;
+      }
+      const double classification = s == T - 1 ? (episode_prediction(ep, b) == ep.labels[b]) : 0;
+      CHECK(ep.r[static_cast<std::size_t>(s) * B + b] == doctest::Approx(classification + 0.5 * std::sqrt(squared)).epsilon(1e-12));
+    }
+  }
+  // And the returns are their sums from each step on.
+  for (int b = 0; b < B; ++b) {
+    double R = 0;
+    for (int s = T - 1; s >= 0; --s) {
+      R += ep.r[static_cast<std::size_t>(s) * B + b];
+      CHECK(ep.R[static_cast<std::size_t>(s) * B + b] == doctest::Approx(R).epsilon(1e-12));
+    }
+  }
+}
+
 TEST_CASE("REINFORCE: the estimator's mean is the true gradient, sign included; a baseline cuts its variance") {
   // One location, no state: h_prev == nullptr, so mu = hardtanh(b_loc) = b_loc
   // for b_loc = (0.3, -0.2). Reward f(l_raw) = -|l_raw - c|^2 with c = (0.5, 0.1)
