@@ -78,7 +78,7 @@ MNIST_DIR ?= data/mnist
 RUN_DIR   ?= runs/quick
 run: build/ram
 	sh data/fetch_mnist.sh $(MNIST_DIR)
-	build/ram train --dataset mnist --data $(MNIST_DIR) --epochs 40 --max-minutes 7 --out $(RUN_DIR)
+	build/ram train --dataset mnist --data $(MNIST_DIR) --epochs 100 --max-minutes 7 --out $(RUN_DIR)
 
 DEBUG_FLAGS := -std=c++17 -Wall -Wextra -pthread -Isrc -g -O1 -fsanitize=address,undefined \
                $(if $(filter x86,$(SIMD)),-DRAM_X86_KERNELS)
