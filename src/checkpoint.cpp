@@ -11,7 +11,7 @@
 namespace {
 
 constexpr char kMagic[8] = {'R', 'A', 'M', 'C', 'K', 'P', 'T', '\0'};
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 
 class Writer {
  public:
@@ -147,6 +147,7 @@ void save_checkpoint(const std::string& path, const TrainConfig& config, const P
                     static_cast<int>(config.reward.kind)})
         w.value<int32_t>(v);
       w.value<double>(config.reward.coef);
+      w.value<double>(config.clip_norm);
       w.value<int32_t>(state->epochs_done);
       w.value<double>(state->best_valid_error);
       w.value<int32_t>(state->best_epoch);
@@ -169,10 +170,10 @@ Checkpoint load_checkpoint(const std::string& path) {
     throw std::runtime_error(path + ": not a ram checkpoint (wrong magic number)");
   uint32_t version = r.value<uint32_t>("version");
   // Version 1 lacks the reward fields (it always paid the classification
-  // reward); it is still read.
-  if (version != kVersion && version != 1)
+  // reward), version 2 the gradient-norm ceiling (none); both are still read.
+  if (version < 1 || version > kVersion)
     throw std::runtime_error(path + ": format version " + std::to_string(version) +
-                             ", this program reads versions 1 and " + std::to_string(kVersion));
+                             ", this program reads versions 1 to " + std::to_string(kVersion));
   Checkpoint ck;
   TrainConfig& c = ck.config;
   c.dataset = r.text("dataset");
@@ -225,6 +226,7 @@ Checkpoint load_checkpoint(const std::string& path) {
       c.reward.kind = static_cast<RewardKind>(r.integer("reward", 0, 2));
       c.reward.coef = r.number("reward_coef");
     }
+    if (version >= 3) c.clip_norm = r.number("clip_norm");
     ck.state.epochs_done = r.integer("epochs_done", 0, 1 << 24);
     ck.state.best_valid_error = r.number("best_valid_error");
     ck.state.best_epoch = r.integer("best_epoch", 0, 1 << 24);

@@ -7,7 +7,8 @@
 //   the run (data set name, data directory, seed),
 //   the model configuration, u64 parameter count, the parameters as f32,
 //   u8 has_training_state, and if 1: the optimizer and batch settings, the
-//   reward (from version 2 on), the epoch reached, the best validation error and its epoch, the optimizer's
+//   reward (from version 2 on), the gradient-norm ceiling (from version 3
+//   on), the epoch reached, the best validation error and its epoch, the optimizer's
 //   update count and moment buffers (f32).
 // Files are written to a temporary name and renamed, so a crash never leaves
 // a half-written checkpoint behind.

@@ -60,6 +60,7 @@ train flags (the Torch RAM code's defaults, except where docs/defaults.md says w
   --reward NAME        classify (RAM), change (seed eq. 2) or lowstd (seed code) [classify]
   --reward-coef C      weight of the change / lowstd reward       [change 1, lowstd 0.01]
   --reinforce-into-core  let REINFORCE flow from mu_t into h_{t-1} (Torch)
+  --clip-norm C        scale each batch gradient to norm <= C     [off]
   --max-minutes M      stop after the epoch that passes M minutes [no limit]
   --out RUN_DIR        where metrics.csv, model.bin, last.bin go  (required)
   --resume             continue the run in RUN_DIR from last.bin
@@ -149,7 +150,7 @@ int command_train(int argc, char** argv) {
   const Flags f(argc, argv, 2,
                 {"--dataset", "--data", "--core", "--locator", "--glimpses", "--patch", "--scales", "--glimpse-scale", "--unit-pixels",
                  "--sigma", "--optimizer", "--lr", "--min-lr", "--decay-epochs", "--momentum", "--dampening", "--batch",
-                 "--epochs", "--seed", "--threads", "--shards", "--out", "--max-minutes", "--reward", "--reward-coef"},
+                 "--epochs", "--seed", "--threads", "--shards", "--out", "--max-minutes", "--reward", "--reward-coef", "--clip-norm"},
                 {"--resume", "--reinforce-into-core"});
   if (!f.has("--out")) throw UsageError("train: --out RUN_DIR is required");
   TrainConfig c;
@@ -199,6 +200,7 @@ int command_train(int argc, char** argv) {
   }
   c.reward.coef = f.number("--reward-coef", c.reward.coef, -1e6, 1e6);
   c.max_minutes = f.number("--max-minutes", 0, 0, 1e7);
+  c.clip_norm = f.number("--clip-norm", 0, 0, 1e9);
   const bool resume = f.has("--resume");
   if (resume) {
     // The run's own settings come from last.bin; flags other than these

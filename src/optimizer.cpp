@@ -12,6 +12,17 @@
 #include <algorithm>
 #include <cmath>
 
+double clip_gradient_norm(real* grads, std::size_t n, double max_norm) {
+  double squares = 0;
+  for (std::size_t i = 0; i < n; ++i) squares += static_cast<double>(grads[i]) * grads[i];
+  const double norm = std::sqrt(squares);
+  if (max_norm > 0 && norm > max_norm) {
+    const real scale = static_cast<real>(max_norm / norm);
+    for (std::size_t i = 0; i < n; ++i) grads[i] *= scale;
+  }
+  return norm;
+}
+
 double learning_rate_at(const OptimizerConfig& c, int epoch) {
   if (c.decay_epochs <= 0) return c.lr;
   const double lr = c.lr + (c.min_lr - c.lr) * (epoch / c.decay_epochs);

@@ -20,6 +20,12 @@ struct OptimizerConfig {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // Adam only (Kingma and Ba 2015)
 };
 
+// Scales grads [n] so that its Euclidean norm is at most max_norm (the Torch
+// code's --cutoffNorm; max_norm <= 0 leaves it alone). Returns the norm before
+// scaling. The sum runs in one fixed order, so the result does not depend on
+// the thread count.
+double clip_gradient_norm(real* grads, std::size_t n, double max_norm);
+
 // The learning rate of an epoch (0-based): linear from lr to min_lr over
 // decay_epochs, then min_lr, as the Torch code schedules it.
 double learning_rate_at(const OptimizerConfig& config, int epoch);

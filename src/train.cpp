@@ -289,7 +289,7 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
       const EpisodeLoss step_loss = batch_gradient.compute(pool, params, cfg.loss, data.train,
                                                            order.data() + static_cast<std::size_t>(step) * B,
                                                            mix_key(cfg.seed, kKeyNoise, epoch, step));
-      const Parameters& grads = batch_gradient.grads();
+      Parameters& grads = batch_gradient.grads();
       const double step_objective = step_loss.nll + step_loss.reinforce + step_loss.baseline;
       if (!std::isfinite(step_objective))
         throw std::runtime_error("training stopped: non-finite loss at epoch " + std::to_string(epoch + 1) +
@@ -298,6 +298,7 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
         throw std::runtime_error("training stopped: non-finite gradient of " + non_finite_block(grads) +
                                  " at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
                                  " (try a smaller --lr)");
+      if (cfg.clip_norm > 0) clip_gradient_norm(grads.data(), grads.size(), cfg.clip_norm);
       optimizer.step(pool, params.data(), grads.data(), lr);
       total += step_loss;
       const int seen = (step + 1) * B;

@@ -24,6 +24,7 @@ struct TrainConfig {
   int shards = 2;     // fixed cut of each batch; results depend on it, not on threads
   int threads = 2;    // worker threads (results do not depend on it)
   uint64_t seed = 1;  // fixes the split, the initial weights, the order and the noise
+  double clip_norm = 0;    // gradient-norm ceiling (Torch --cutoffNorm); 0: none
   double max_minutes = 0;  // stop once an epoch ends past this much run time; 0: no limit
 };
 
@@ -66,6 +67,7 @@ class BatchGradient {
   EpisodeLoss compute(ThreadPool& pool, const Parameters& params, const LossWeights& weights,
                       const Dataset& data, const int* indices, uint64_t noise_key);
   const Parameters& grads() const { return grads_; }
+  Parameters& grads() { return grads_; }
   // Whether every element of the last gradient is finite.
   bool finite() const { return finite_; }
   int batch() const { return batch_; }

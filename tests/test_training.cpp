@@ -122,6 +122,8 @@ TEST_CASE("checkpoint: a saved run reads back field for field") {
   c.epochs = 9;
   c.shards = 3;
   c.loss.reinforce_into_core = true;
+  c.reward = RewardConfig{RewardKind::lowstd, -0.5};
+  c.clip_norm = 2.5;
   Parameters params(c.model);
   params.init_uniform(8);
   Optimizer optimizer(c.optimizer, params.size());
@@ -143,6 +145,9 @@ TEST_CASE("checkpoint: a saved run reads back field for field") {
   CHECK(ck.config.epochs == 9);
   CHECK(ck.config.shards == 3);
   CHECK(ck.config.loss.reinforce_into_core);
+  CHECK(ck.config.reward.kind == RewardKind::lowstd);
+  CHECK(ck.config.reward.coef == -0.5);
+  CHECK(ck.config.clip_norm == 2.5);
   CHECK(ck.has_training_state);
   CHECK(ck.state.epochs_done == 4);
   CHECK(ck.state.best_valid_error == 0.0123);
@@ -186,6 +191,7 @@ TEST_CASE("checkpoint: damaged files are refused, naming the file and the field"
   b = bytes;
   b[8] = 99;  // the format version
   CHECK(contains(load_error(b), "version 99"));
+  CHECK(contains(load_error(b), "reads versions 1 to"));
   b = bytes;
   b.push_back(0);
   CHECK(contains(load_error(b), "unexpected bytes"));
@@ -308,4 +314,17 @@ TEST_CASE("training: --max-minutes stops the run after the epoch that passes it"
   c.max_minutes = 1e-9;
   train(c, false, "limited");
   CHECK(load_checkpoint(run.file("last.bin")).state.epochs_done == 1);
+}
+
+TEST_CASE("optimizer: gradient-norm clipping scales a long gradient to the ceiling, leaves a short one") {
+  // (3, 4) has norm 5: clipped to 1 it becomes (0.6, 0.8); a ceiling of 10 leaves it.
+  real g[2] = {3, 4};
+  CHECK(clip_gradient_norm(g, 2, 10) == doctest::Approx(5));
+  CHECK(g[0] == 3);
+  CHECK(g[1] == 4);
+  CHECK(clip_gradient_norm(g, 2, 1) == doctest::Approx(5));
+  CHECK(g[0] == doctest::Approx(0.6));
+  CHECK(g[1] == doctest::Approx(0.8));
+  CHECK(clip_gradient_norm(g, 2, 0) == doctest::Approx(1));
+  CHECK(g[0] == doctest::Approx(0.6));
 }
