@@ -284,6 +284,22 @@ double block_norm(const std::vector<real>& g, const ParamBlock& block) {
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
+// Runs check(weights, setup, seed) under both REINFORCE routings for every
+// setup, each with its own seed, the setup and routing captured for failure
+// messages.
+template <class Check>
+void for_every_setup_and_routing(int seed, Check check) {
+  for (const LossWeights& weights : {kWeights, kWeightsIntoCore}) {
+    for (const Setup& setup : setups()) {
+      const std::string setup_name = setup.name;
+      CAPTURE(setup_name);
+      const bool into_core = weights.reinforce_into_core;
+      CAPTURE(into_core);
+      check(weights, setup, ++seed);
+    }
+  }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -359,14 +375,8 @@ TEST_CASE("episode: the loss terms episode_backward returns are the hybrid loss 
 // Gradient checks.
 
 TEST_CASE("episode: random directions over every parameter at once") {
-  int seed = 20;
-  for (const LossWeights& weights : {kWeights, kWeightsIntoCore})
-  for (const Setup& setup : setups()) {
-    const std::string setup_name = setup.name;
-    CAPTURE(setup_name);
-    const bool into_core = weights.reinforce_into_core;
-    CAPTURE(into_core);
-    EpisodeCheck check(setup, ++seed);
+  for_every_setup_and_routing(20, [](const LossWeights& weights, const Setup& setup, int seed) {
+    EpisodeCheck check(setup, seed);
     const std::vector<real> grad = check.gradient(weights);
     // Not a vacuous comparison: the gradient is far from zero (a projection
     // on a random direction is about |grad| / sqrt(size) of it).
@@ -382,18 +392,12 @@ TEST_CASE("episode: random directions over every parameter at once") {
       CHECK_FALSE(bitwise_equal(check.ep.l, check.l0));
     }
     CHECK(check.kinks_crossed == 0);
-  }
+  });
 }
 
 TEST_CASE("episode: a random direction within each parameter block") {
-  int seed = 30;
-  for (const LossWeights& weights : {kWeights, kWeightsIntoCore})
-  for (const Setup& setup : setups()) {
-    const std::string setup_name = setup.name;
-    CAPTURE(setup_name);
-    const bool into_core = weights.reinforce_into_core;
-    CAPTURE(into_core);
-    EpisodeCheck check(setup, ++seed);
+  for_every_setup_and_routing(30, [](const LossWeights& weights, const Setup& setup, int seed) {
+    EpisodeCheck check(setup, seed);
     const std::vector<real> grad = check.gradient(weights);
     Rng rng(mix_key(kSeed, seed, 3));
     for (const ParamBlock& block : check.params.blocks()) {
@@ -401,25 +405,19 @@ TEST_CASE("episode: a random direction within each parameter block") {
       check.check_direction(weights, grad, block_direction(rng, check.params.size(), block));
     }
     CHECK(check.kinks_crossed == 0);
-  }
+  });
 }
 
 TEST_CASE("episode: every parameter element") {
-  int seed = 40;
-  for (const LossWeights& weights : {kWeights, kWeightsIntoCore})
-  for (const Setup& setup : setups()) {
-    const std::string setup_name = setup.name;
-    CAPTURE(setup_name);
-    const bool into_core = weights.reinforce_into_core;
-    CAPTURE(into_core);
-    EpisodeCheck check(setup, ++seed);
+  for_every_setup_and_routing(40, [](const LossWeights& weights, const Setup& setup, int seed) {
+    EpisodeCheck check(setup, seed);
     check.gradient(weights);  // into check.grads
     std::set<std::string> all;
     for (const ParamBlock& block : check.params.blocks()) all.insert(block.name);
     fd::check_parameter_gradients(check.params, check.grads, all,
                                   [&] { return check.loss(weights); });
     CHECK(check.kinks_crossed == 0);
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------
