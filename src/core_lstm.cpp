@@ -19,12 +19,61 @@
 // (location_network.cpp), with two units.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #include "gemm.h"
 #include "model.h"
 
 namespace {
-inline real sigmoid(real z) { return real(1) / (real(1) + std::exp(-z)); }
+
+// e^x for the float program, in plain arithmetic so that the compiler turns
+// the gate loops into vector code (libm's expf is a call per element, and was
+// half the time of an LSTM training step): e^x = 2^n e^r with
+// n = round(x / ln 2), r = x - n ln 2 in [-ln2/2, ln2/2], e^r by its Taylor
+// polynomial to degree 7 (relative error below 1e-7, under one float ulp),
+// 2^n written into the exponent bits. Rounding uses the 1.5 * 2^23 trick,
+// which needs no rounding instruction. The gradient-test build (double)
+// keeps std::exp.
+inline float exp_by_polynomial(float x) {
+  // Clamp to [-87, 88] (beyond, 2^n leaves the float range) without a branch,
+  // which would stop the vectoriser: max(x, a) = (x + a + |x - a|) / 2.
+  x = 0.5f * (x - 87.0f + std::fabs(x + 87.0f));
+  x = 0.5f * (x + 88.0f - std::fabs(x - 88.0f));
+  const float round_shift = 12582912.0f;  // 1.5 * 2^23
+  const float n = (x * 1.44269504f + round_shift) - round_shift;
+  // ln 2 in two parts, so that n * ln2 is exact enough for |n| up to 127.
+  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+  float p = 1.0f / 5040;
+  p = p * r + 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float two_to_n;
+  std::memcpy(&two_to_n, &bits, sizeof two_to_n);
+  return p * two_to_n;
+}
+
+inline real exp_real(real x) {
+  if constexpr (std::is_same<real, float>::value)
+    return exp_by_polynomial(x);
+  else
+    return std::exp(x);
+}
+inline real sigmoid(real z) { return real(1) / (real(1) + exp_real(-z)); }
+// tanh(z) = 2 sigmoid(2z) - 1
+inline real tanh_real(real z) {
+  if constexpr (std::is_same<real, float>::value)
+    return real(2) * sigmoid(real(2) * z) - real(1);
+  else
+    return std::tanh(z);
+}
+
 }  // namespace
 
 // One step of an LSTM with input weights `in` ([X, 4H] and bias) and
@@ -43,24 +92,21 @@ void lstm_forward(const LinearParams& in, const LinearParams& rec, int B, int H,
   }
   if (h_prev) gemm(Trans::no, Trans::no, B, H4, H, h_prev, H, rec.W, H4, gates, H4, true);
   for (int r = 0; r < B; ++r) {
-    real* z = gates + static_cast<std::size_t>(r) * H4;
-    real* zi = z;
-    real* zf = z + H;
-    real* zo = z + 2 * H;
-    real* zu = z + 3 * H;
+    real* z = gates + static_cast<std::size_t>(r) * H4;  // blocks i, f, o, u
     const real* c_prev_r = c_prev ? c_prev + static_cast<std::size_t>(r) * H : nullptr;
     real* c_r = c + static_cast<std::size_t>(r) * H;
     real* h_r = h + static_cast<std::size_t>(r) * H;
-    for (int j = 0; j < H; ++j) {
-      const real i = sigmoid(zi[j]), f = sigmoid(zf[j]), o = sigmoid(zo[j]), u = std::tanh(zu[j]);
-      zi[j] = i;
-      zf[j] = f;
-      zo[j] = o;
-      zu[j] = u;
-      // c_t = f c_{t-1} + i u;  h_t = o tanh(c_t)
-      c_r[j] = (c_prev_r ? f * c_prev_r[j] : real(0)) + i * u;
-      h_r[j] = o * std::tanh(c_r[j]);
+    // i, f, o = sigmoid; u = tanh. Simple loops over arrays, so they vectorise.
+    for (int j = 0; j < 3 * H; ++j) z[j] = sigmoid(z[j]);
+    for (int j = 3 * H; j < H4; ++j) z[j] = tanh_real(z[j]);
+    const real *i = z, *f = z + H, *o = z + 2 * H, *u = z + 3 * H;
+    // c_t = f c_{t-1} + i u;  h_t = o tanh(c_t)
+    if (c_prev_r) {
+      for (int j = 0; j < H; ++j) c_r[j] = f[j] * c_prev_r[j] + i[j] * u[j];
+    } else {
+      for (int j = 0; j < H; ++j) c_r[j] = i[j] * u[j];
     }
+    for (int j = 0; j < H; ++j) h_r[j] = o[j] * tanh_real(c_r[j]);
   }
 }
 
@@ -83,22 +129,27 @@ void lstm_backward(const LinearParams& in, const LinearParams& rec, const Linear
     real* dc_r = dc + static_cast<std::size_t>(r) * H;
     real* dz_r = dz + static_cast<std::size_t>(r) * H4;
     real* dc_prev_r = dc_prev ? dc_prev + static_cast<std::size_t>(r) * H : nullptr;
+    // Three loops without branches inside, so each vectorises.
     for (int j = 0; j < H; ++j) {
-      const real tc = std::tanh(c_r[j]);
-      const real cp = c_prev_r ? c_prev_r[j] : real(0);
+      const real tc = tanh_real(c_r[j]);
       // Forward was h = o tanh(c): do = dh tanh(c); dc += dh o (1 - tanh(c)^2).
       const real d_o = dh_r[j] * tc;
       const real d_c = dc_r[j] + dh_r[j] * o[j] * (1 - tc * tc);
-      // Forward was c = f c_prev + i u.
-      const real d_i = d_c * u[j], d_f = d_c * cp, d_u = d_c * i[j];
+      // Forward was c = f c_prev + i u: di = dc u, du = dc i (df below).
       // Through the nonlinearities: sigmoid' = s (1 - s), tanh' = 1 - t^2.
-      dz_r[j] = d_i * i[j] * (1 - i[j]);
-      dz_r[H + j] = d_f * f[j] * (1 - f[j]);
+      dz_r[j] = d_c * u[j] * i[j] * (1 - i[j]);
       dz_r[2 * H + j] = d_o * o[j] * (1 - o[j]);
-      dz_r[3 * H + j] = d_u * (1 - u[j] * u[j]);
+      dz_r[3 * H + j] = d_c * i[j] * (1 - u[j] * u[j]);
       dc_r[j] = d_c;
-      if (dc_prev_r) dc_prev_r[j] = d_c * f[j];
     }
+    // df = dc c_prev (zero at t = 1, where c_0 = 0); dc_prev = dc f.
+    if (c_prev_r) {
+      for (int j = 0; j < H; ++j) dz_r[H + j] = dc_r[j] * c_prev_r[j] * f[j] * (1 - f[j]);
+    } else {
+      for (int j = 0; j < H; ++j) dz_r[H + j] = 0;
+    }
+    if (dc_prev_r)
+      for (int j = 0; j < H; ++j) dc_prev_r[j] = dc_r[j] * f[j];
   }
   // Forward was z = x W_in + b + h_prev W_rec.
   if (x) {
