@@ -222,13 +222,6 @@ DataSplits load_mnist(const std::string& dir, uint64_t seed) {
 
   const int classes = 10;
   Dataset all_train = read_labelled(train_images, train_labels, classes);
-  if (all_train.count <= kValidationCount) {
-    throw file_error(train_images, "only " + std::to_string(all_train.count) +
-                                       " images; the validation split takes " +
-                                       std::to_string(kValidationCount) +
-                                       ", so at least " + std::to_string(kValidationCount + 1) +
-                                       " are needed");
-  }
   DataSplits splits;
   splits.test = read_labelled(test_images, test_labels, classes);
   if (splits.test.height != all_train.height || splits.test.width != all_train.width) {
@@ -239,8 +232,19 @@ DataSplits load_mnist(const std::string& dir, uint64_t seed) {
                                       std::to_string(all_train.width));
   }
 
-  // One shuffle of the training file, fixed by the seed alone; its tail is
+  return split_validation(all_train, std::move(splits.test), seed, train_images);
+}
+
+DataSplits split_validation(const Dataset& all_train, Dataset test, uint64_t seed, const std::string& source) {
+  if (all_train.count <= kValidationCount) {
+    throw file_error(source, "only " + std::to_string(all_train.count) +
+                                 " images; the validation split takes " + std::to_string(kValidationCount) +
+                                 ", so at least " + std::to_string(kValidationCount + 1) + " are needed");
+  }
+  // One shuffle of the training images, fixed by the seed alone; its tail is
   // the validation split, so train and validation never share an image.
+  DataSplits splits;
+  splits.test = std::move(test);
   const std::vector<int> order =
       random_permutation(all_train.count, mix_key(seed, kSplitStream));
   const auto cut = order.end() - kValidationCount;

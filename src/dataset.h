@@ -11,7 +11,7 @@
 
 struct Dataset {
   int count = 0;     // N images
-  int channels = 0;  // C: 1 for MNIST
+  int channels = 0;  // C: 1 for MNIST, 3 for CIFAR-10
   int height = 0;    // H pixels
   int width = 0;     // W pixels
   int classes = 0;   // A: number of labels
@@ -42,3 +42,23 @@ std::vector<uint8_t> read_idx_labels(const std::string& path, int classes);
 // are shuffled by `seed` and cut 50,000 train / 10,000 validation; the 10,000
 // test images are the test split.
 DataSplits load_mnist(const std::string& dir, uint64_t seed);
+
+// The split every loader uses: the training images shuffled by `seed`, the
+// last 10,000 of the shuffle the validation split (all_train must hold more;
+// errors name `source`).
+DataSplits split_validation(const Dataset& all_train, Dataset test, uint64_t seed, const std::string& source);
+
+// CIFAR-10 (dataset_cifar10.cpp) from `dir`, in either form:
+//   the official binary release: data_batch_1.bin .. data_batch_5.bin and
+//     test_batch.bin, records of 1 label byte and 3 x 32 x 32 pixel bytes;
+//   an image-folder tree: train/<class>/*.jpg|*.png and test/<class>/...,
+//     read with stb_image; the classes are the folder names in sorted order.
+// The 50,000 training images are split 40,000 / 10,000 by `seed`.
+DataSplits load_cifar10(const std::string& dir, uint64_t seed);
+Dataset read_cifar_binary(const std::vector<std::string>& paths);
+// Every image under dir/<class>/ for the given classes (label = index), all
+// of width x height, 3 channels. Errors name the file.
+Dataset read_image_folders(const std::string& dir, const std::vector<std::string>& classes, int width,
+                           int height);
+// The sorted names of the subdirectories of dir.
+std::vector<std::string> class_folders(const std::string& dir);
