@@ -30,16 +30,16 @@ struct UsageError : std::runtime_error {
 };
 
 const char* kUsage = R"(usage:
-  ram train --out RUN_DIR [--dataset mnist] [--data DIR] [flags]   train, checkpoint, report
+  ram train --out RUN_DIR [--dataset mnist|cifar10] [--data DIR] [flags]   train, checkpoint, report
   ram eval  --checkpoint RUN_DIR/model.bin [--split valid|test] [--data DIR] [--threads N]
-  ram bench [--core rnn|lstm] [--locator linear|lstm] [--glimpses T] [--batch B] [--threads N] [--patch P] [--scales K]
-            [--seconds S]
+  ram bench [--core rnn|lstm] [--locator linear|lstm] [--glimpses T] [--batch B]
+            [--threads N] [--patch P] [--scales K] [--seconds S]
 
 train flags (the Torch RAM code's defaults, except where docs/defaults.md says why):
-  --dataset NAME       mnist                                     [mnist]
+  --dataset NAME       mnist or cifar10                           [mnist]
   --data DIR           directory of the data set's files          [data/mnist]
   --core NAME          recurrent core: rnn (Torch) or lstm        [rnn]
-  --locator NAME       location network: linear (Torch) or lstm (seed) [linear]
+  --locator NAME       locator: linear (Torch) or lstm (seed)     [linear]
   --glimpses T         glimpses per image                         [7]
   --patch P            retina patch side, pixels                  [8]
   --scales K           patches per glimpse                        [1]
@@ -55,11 +55,11 @@ train flags (the Torch RAM code's defaults, except where docs/defaults.md says w
   --batch B            images per update                          [32]
   --epochs N           passes over the training split             [100]
   --seed S             fixes split, weights, order and noise      [1]
-  --threads N          worker threads; results do not depend on it [cores]
-  --shards N           fixed cut of each batch for parallel work   [2]
-  --reward NAME        classify (RAM), change (seed eq. 2) or lowstd (seed code) [classify]
+  --threads N          worker threads (results do not depend on it) [cores]
+  --shards N           fixed cut of each batch for parallel work  [2]
+  --reward NAME        classify (RAM), change (seed eq. 2), lowstd [classify]
   --reward-coef C      weight of the change / lowstd reward       [change 1, lowstd 0.01]
-  --reinforce-into-core  let REINFORCE flow from mu_t into h_{t-1} (Torch)
+  --reinforce-into-core  REINFORCE also trains the core (Torch)   [off]
   --clip-norm C        scale each batch gradient to norm <= C     [off]
   --max-minutes M      stop after the epoch that passes M minutes [no limit]
   --out RUN_DIR        where metrics.csv, model.bin, last.bin go  (required)
