@@ -19,6 +19,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "gzip.h"
 #include "random.h"
 
 namespace {
@@ -54,9 +55,11 @@ uint32_t read_big_endian_u32(const uint8_t* bytes) {
          (uint32_t{bytes[2]} << 8) | uint32_t{bytes[3]};
 }
 
+}  // namespace
+
 // The whole file. MNIST's largest file is 47 MB, so reading it at once is
 // simpler than streaming and costs nothing that matters.
-std::vector<uint8_t> read_whole_file(const std::string& path) {
+std::vector<uint8_t> read_file_bytes(const std::string& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                         &std::fclose);
   if (!file) throw file_error(path, std::string("cannot open: ") + std::strerror(errno));
@@ -72,13 +75,18 @@ std::vector<uint8_t> read_whole_file(const std::string& path) {
   return bytes;
 }
 
+namespace {
+
 // Reads an IDX file of `ndims` dimensions with the given magic number, checks
 // that its length is exactly the header plus the data the header announces,
 // and returns the data with the header removed. `dims` receives the sizes;
 // `kind` ("image", "label") names the file in messages.
 std::vector<uint8_t> read_idx(const std::string& path, uint32_t magic, int ndims,
                               const char* kind, std::vector<uint32_t>& dims) {
-  std::vector<uint8_t> bytes = read_whole_file(path);
+  std::vector<uint8_t> bytes = read_file_bytes(path);
+  // gzip-compressed IDX files (Fashion-MNIST as Debian ships it) are
+  // unpacked first.
+  if (bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) bytes = gunzip(bytes, path);
   const size_t header_bytes = 4 + 4 * static_cast<size_t>(ndims);
   const std::string header_short =
       "incomplete header: the file has " + std::to_string(bytes.size()) +
@@ -87,11 +95,8 @@ std::vector<uint8_t> read_idx(const std::string& path, uint32_t magic, int ndims
   if (bytes.size() < 4) throw file_error(path, header_short);
   const uint32_t found_magic = read_big_endian_u32(bytes.data());
   if (found_magic != magic) {
-    // gzip's signature: the usual mistake is a .gz file renamed or left packed.
-    const bool gzipped = bytes[0] == 0x1f && bytes[1] == 0x8b;
     throw file_error(path, std::string("not an IDX ") + kind + " file: magic number " +
-                               hex32(found_magic) + ", expected " + hex32(magic) +
-                               (gzipped ? " (the file is gzip-compressed; gunzip it first)" : ""));
+                               hex32(found_magic) + ", expected " + hex32(magic));
   }
   if (bytes.size() < header_bytes) throw file_error(path, header_short);
 
@@ -210,10 +215,17 @@ DataSplits load_mnist(const std::string& dir, uint64_t seed) {
   if (!std::filesystem::is_directory(dir, ignored)) {
     throw file_error(dir, "no such directory" + fetch_hint);
   }
-  const std::string train_images = dir + "/train-images-idx3-ubyte";
-  const std::string train_labels = dir + "/train-labels-idx1-ubyte";
-  const std::string test_images = dir + "/t10k-images-idx3-ubyte";
-  const std::string test_labels = dir + "/t10k-labels-idx1-ubyte";
+  // Each file as it is, or gzip-compressed with .gz appended (Fashion-MNIST
+  // as Debian ships it); the IDX reader unpacks the latter.
+  auto find = [&](const std::string& name) {
+    const std::string plain = dir + "/" + name;
+    if (std::filesystem::exists(plain, ignored) || !std::filesystem::exists(plain + ".gz", ignored)) return plain;
+    return plain + ".gz";
+  };
+  const std::string train_images = find("train-images-idx3-ubyte");
+  const std::string train_labels = find("train-labels-idx1-ubyte");
+  const std::string test_images = find("t10k-images-idx3-ubyte");
+  const std::string test_labels = find("t10k-labels-idx1-ubyte");
   // All four are looked for before any is read, so a half-fetched directory
   // is reported at once rather than after reading 47 MB.
   for (const std::string& path : {train_images, train_labels, test_images, test_labels}) {

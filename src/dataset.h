@@ -31,6 +31,9 @@ struct DataSplits {
 // The images at `indices` of `source`, in that order.
 Dataset subset(const Dataset& source, const std::vector<int>& indices);
 
+// The whole of a file; throws std::runtime_error naming it when it cannot be read.
+std::vector<uint8_t> read_file_bytes(const std::string& path);
+
 // Reads one IDX image file (magic 0x00000803) / label file (0x00000801).
 // Every problem (missing file, wrong magic, counts or sizes that disagree with
 // the file length, a label out of range) throws std::runtime_error naming the
@@ -38,7 +41,8 @@ Dataset subset(const Dataset& source, const std::vector<int>& indices);
 Dataset read_idx_images(const std::string& path);
 std::vector<uint8_t> read_idx_labels(const std::string& path, int classes);
 
-// MNIST from the four original IDX files in `dir`. The 60,000 training images
+// MNIST from the four original IDX files in `dir`, each either as it is or
+// gzip-compressed with ".gz" appended (so Fashion-MNIST, same format, too). The 60,000 training images
 // are shuffled by `seed` and cut 50,000 train / 10,000 validation; the 10,000
 // test images are the test split.
 DataSplits load_mnist(const std::string& dir, uint64_t seed);

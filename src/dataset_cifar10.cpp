@@ -39,17 +39,6 @@ std::runtime_error file_error(const std::string& path, const std::string& what) 
   return std::runtime_error(path + ": " + what);
 }
 
-std::vector<uint8_t> read_whole_file(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw file_error(path, std::string("cannot open: ") + std::strerror(errno));
-  std::vector<uint8_t> bytes;
-  uint8_t chunk[1 << 16];
-  std::size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) bytes.insert(bytes.end(), chunk, chunk + n);
-  std::fclose(f);
-  return bytes;
-}
-
 bool is_image_file(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -64,7 +53,7 @@ Dataset read_cifar_binary(const std::vector<std::string>& paths) {
   d.height = d.width = kSide;
   d.classes = kClasses;
   for (const std::string& path : paths) {
-    const std::vector<uint8_t> bytes = read_whole_file(path);
+    const std::vector<uint8_t> bytes = read_file_bytes(path);
     if (bytes.empty() || bytes.size() % kRecord != 0)
       throw file_error(path, std::to_string(bytes.size()) + " bytes, not a whole number of " +
                                  std::to_string(kRecord) + "-byte CIFAR-10 records (truncated or not CIFAR-10)");

@@ -30,14 +30,15 @@ struct UsageError : std::runtime_error {
 };
 
 const char* kUsage = R"(usage:
-  ram train --out RUN_DIR [--dataset mnist|cifar10] [--data DIR] [flags]   train, checkpoint, report
+  ram train --out RUN_DIR [--dataset NAME] [--data DIR] [flags]   train, checkpoint, report
   ram eval  --checkpoint RUN_DIR/model.bin [--split valid|test] [--data DIR] [--threads N]
   ram bench [--core rnn|lstm] [--locator linear|lstm] [--glimpses T] [--batch B]
             [--threads N] [--patch P] [--scales K] [--seconds S]
 
 train flags (the Torch RAM code's defaults, except where docs/defaults.md says why):
-  --dataset NAME       mnist or cifar10                           [mnist]
-  --data DIR           directory of the data set's files          [data/mnist]
+  --dataset NAME       mnist, fashion-mnist or cifar10            [mnist]
+  --data DIR           the data set's files [data/mnist, /usr/share/datasets/
+                       fashion-mnist (Debian dataset-fashion-mnist), data/cifar10-jpg]
   --core NAME          recurrent core: rnn (Torch) or lstm        [rnn]
   --locator NAME       locator: linear (Torch) or lstm (seed)     [linear]
   --glimpses T         glimpses per image                         [7]
@@ -156,7 +157,11 @@ int command_train(int argc, char** argv) {
   TrainConfig c;
   c.out_dir = f.text("--out", "");
   c.dataset = f.text("--dataset", c.dataset);
-  c.data_dir = f.text("--data", c.data_dir);
+  // Each data set's usual place, unless --data says otherwise.
+  const char* default_dir = c.dataset == "fashion-mnist" ? "/usr/share/datasets/fashion-mnist"
+                            : c.dataset == "cifar10"     ? "data/cifar10-jpg"
+                                                         : "data/mnist";
+  c.data_dir = f.text("--data", default_dir);
   ModelConfig& m = c.model;
   m.core = parse_core(f.text("--core", "rnn"));
   m.locator = parse_locator(f.text("--locator", "linear"));

@@ -102,10 +102,12 @@ DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_
   DataSplits splits;
   if (name == "mnist")
     splits = load_mnist(dir, seed);
+  else if (name == "fashion-mnist")
+    splits = load_mnist(dir, seed);  // the same files, gzip-compressed
   else if (name == "cifar10")
     splits = load_cifar10(dir, seed);
   else
-    throw std::invalid_argument("--dataset: unknown data set '" + name + "' (known: mnist, cifar10)");
+    throw std::invalid_argument("--dataset: unknown data set '" + name + "' (known: mnist, fashion-mnist, cifar10)");
   model.channels = splits.train.channels;
   model.height = splits.train.height;
   model.width = splits.train.width;

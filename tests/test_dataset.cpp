@@ -108,13 +108,11 @@ TEST_CASE("a malformed image file is refused, naming the file and the problem") 
     CHECK(contains(message, path + ": "));
     CHECK(contains(message, "magic number 0x00000801, expected 0x00000803"));
   }
-  SUBCASE("wrong magic: still gzip-compressed") {
+  SUBCASE("a broken gzip file") {
     write_file(path, {0x1f, 0x8b, 0x08, 0x08, 0, 0, 0, 0});
     const std::string message = error_of([&] { read_idx_images(path); });
     CAPTURE(message);
-    CHECK(contains(message, path + ": "));
-    CHECK(contains(message, "magic"));
-    CHECK(contains(message, "gunzip"));
+    CHECK(contains(message, path + ": gzip: "));
   }
   SUBCASE("zero rows") {
     write_file(path, idx_bytes(kImagesMagic, {2, 0, 4}, {}));
