@@ -111,8 +111,10 @@ void episode_forward(const Parameters& params, Episode& ep, bool sample) {
     real* O = ep.O.data();
     for (int r = 0; r < B; ++r) std::copy(p.action.b, p.action.b + A, O + static_cast<std::size_t>(r) * A);
     log_softmax_rows(B, A, O);
-    for (int s = 0; s < T; ++s)
+    for (int s = 0; s + 1 < T; ++s)
       action_network_forward(p, B, H, A, step(ep.h, s, cap, H), O + static_cast<std::size_t>(s + 1) * B * A);
+    // O_T is logp, computed above.
+    std::copy(ep.logp.data(), ep.logp.data() + static_cast<std::size_t>(B) * A, O + static_cast<std::size_t>(T) * B * A);
   }
 }
 
