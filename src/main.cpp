@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -20,6 +21,7 @@
 
 #include "bench.h"
 #include "checkpoint.h"
+#include "experiments.h"
 #include "thread_pool.h"
 #include "train.h"
 
@@ -32,6 +34,9 @@ struct UsageError : std::runtime_error {
 const char* kUsage = R"(usage:
   ram train --out RUN_DIR [--dataset NAME] [--data DIR] [flags]   train, checkpoint, report
   ram eval  --checkpoint RUN_DIR/model.bin [--split valid|test] [--data DIR] [--threads N]
+  ram experiment NAME --out DIR [--epochs N] [--seeds K] [--datasets A,B] [--images N]
+            [--mnist DIR] [--cifar10 DIR] [train flags shared by its runs]
+            NAME: fig2, fig3, fig4 or collapse (docs/results.md)
   ram bench [--core rnn|lstm] [--locator linear|lstm] [--glimpses T] [--batch B]
             [--threads N] [--patch P] [--scales K] [--seconds S]
 
@@ -147,21 +152,20 @@ std::string join_command(int argc, char** argv) {
   return s;
 }
 
-int command_train(int argc, char** argv) {
-  const Flags f(argc, argv, 2,
-                {"--dataset", "--data", "--core", "--locator", "--glimpses", "--patch", "--scales", "--glimpse-scale", "--unit-pixels",
-                 "--sigma", "--optimizer", "--lr", "--min-lr", "--decay-epochs", "--momentum", "--dampening", "--batch",
-                 "--epochs", "--seed", "--threads", "--shards", "--out", "--max-minutes", "--reward", "--reward-coef", "--clip-norm"},
-                {"--resume", "--reinforce-into-core"});
-  if (!f.has("--out")) throw UsageError("train: --out RUN_DIR is required");
+// The train flags; `experiment` takes them too, for the settings its runs share.
+const std::set<std::string> kTrainFlags = {
+    "--dataset", "--data", "--core", "--locator", "--glimpses", "--patch", "--scales", "--glimpse-scale",
+    "--unit-pixels", "--sigma", "--optimizer", "--lr", "--min-lr", "--decay-epochs", "--momentum", "--dampening",
+    "--batch", "--epochs", "--seed", "--threads", "--shards", "--out", "--max-minutes", "--reward", "--reward-coef",
+    "--clip-norm"};
+
+// The training settings the flags give; the rest keep their defaults.
+// decay_epochs is -1 when --decay-epochs is absent: "= the run's epochs".
+TrainConfig train_config(const Flags& f) {
   TrainConfig c;
   c.out_dir = f.text("--out", "");
   c.dataset = f.text("--dataset", c.dataset);
-  // Each data set's usual place, unless --data says otherwise.
-  const char* default_dir = c.dataset == "fashion-mnist" ? "/usr/share/datasets/fashion-mnist"
-                            : c.dataset == "cifar10"     ? "data/cifar10-jpg"
-                                                         : "data/mnist";
-  c.data_dir = f.text("--data", default_dir);
+  c.data_dir = f.text("--data", default_data_dir(c.dataset));
   ModelConfig& m = c.model;
   m.core = parse_core(f.text("--core", "rnn"));
   m.locator = parse_locator(f.text("--locator", "linear"));
@@ -184,7 +188,7 @@ int command_train(int argc, char** argv) {
   c.optimizer.lr = f.number("--lr", c.optimizer.lr, 1e-9, 10);
   c.optimizer.min_lr = f.number("--min-lr", c.optimizer.min_lr, 0, 10);
   c.epochs = f.integer("--epochs", c.epochs, 0, 1000000);
-  c.optimizer.decay_epochs = f.number("--decay-epochs", c.epochs, 0, 1e7);
+  c.optimizer.decay_epochs = f.number("--decay-epochs", -1, 0, 1e7);
   c.optimizer.momentum = f.number("--momentum", c.optimizer.momentum, 0, 0.9999);
   c.optimizer.dampening = f.number("--dampening", c.optimizer.momentum, 0, 1);
   c.batch = f.integer("--batch", c.batch, 1, 65536);
@@ -206,6 +210,14 @@ int command_train(int argc, char** argv) {
   c.reward.coef = f.number("--reward-coef", c.reward.coef, -1e6, 1e6);
   c.max_minutes = f.number("--max-minutes", 0, 0, 1e7);
   c.clip_norm = f.number("--clip-norm", 0, 0, 1e9);
+  return c;
+}
+
+int command_train(int argc, char** argv) {
+  const Flags f(argc, argv, 2, kTrainFlags, {"--resume", "--reinforce-into-core"});
+  if (!f.has("--out")) throw UsageError("train: --out RUN_DIR is required");
+  TrainConfig c = train_config(f);
+  if (c.optimizer.decay_epochs < 0) c.optimizer.decay_epochs = c.epochs;
   const bool resume = f.has("--resume");
   if (resume) {
     // The run's own settings come from last.bin; flags other than these
@@ -227,6 +239,44 @@ int command_train(int argc, char** argv) {
   }
   const double test_error = train(c, resume, join_command(argc, argv));
   std::printf("test_error=%.4f\n", test_error);
+  return 0;
+}
+
+int command_experiment(int argc, char** argv) {
+  if (argc < 3 || argv[2][0] == '-') throw UsageError("experiment: name one of fig2, fig3, fig4, collapse");
+  // What each run is (data set, core, locator, reward, seed, epochs) is the
+  // experiment's to set; the other train flags set what its runs share.
+  const std::set<std::string> own = {"--out", "--epochs", "--seeds", "--datasets", "--images",
+                                     "--mnist", "--cifar10", "--fashion-mnist"};
+  const std::set<std::string> set_by_experiment = {"--dataset", "--data", "--core", "--locator", "--reward",
+                                                   "--reward-coef", "--seed", "--max-minutes"};
+  std::set<std::string> valued = own;
+  for (const std::string& flag : kTrainFlags)
+    if (!set_by_experiment.count(flag)) valued.insert(flag);
+  std::set<std::string> all = valued;
+  all.insert(set_by_experiment.begin(), set_by_experiment.end());
+  const Flags f(argc, argv, 3, all, {"--reinforce-into-core"});
+  for (const std::string& flag : set_by_experiment)
+    if (f.has(flag))
+      throw UsageError(flag + ": set by the experiment for each of its runs (use --datasets, --mnist DIR, "
+                       "--cifar10 DIR, --fashion-mnist DIR, --seeds)");
+  if (!f.has("--out")) throw UsageError("experiment: --out DIR is required");
+  ExperimentConfig e;
+  e.name = argv[2];
+  e.base = train_config(f);
+  e.out_dir = e.base.out_dir;
+  e.epochs = f.integer("--epochs", 0, 1, 100000);
+  e.seeds = f.integer("--seeds", 0, 1, 1000);
+  e.images = f.integer("--images", e.images, 1, 1000000);
+  std::stringstream names(f.text("--datasets", ""));
+  for (std::string name; std::getline(names, name, ',');) {
+    if (name != "mnist" && name != "cifar10" && name != "fashion-mnist")
+      throw UsageError("--datasets: unknown data set '" + name + "' (known: mnist, fashion-mnist, cifar10)");
+    e.datasets.push_back(name);
+  }
+  for (const char* name : {"mnist", "cifar10", "fashion-mnist"})
+    if (f.has(std::string("--") + name)) e.data_dirs[name] = f.text(std::string("--") + name, "");
+  run_experiment(e);
   return 0;
 }
 
@@ -280,6 +330,7 @@ int main(int argc, char** argv) {
     if (command == "train") return command_train(argc, argv);
     if (command == "eval") return command_eval(argc, argv);
     if (command == "bench") return command_bench(argc, argv);
+    if (command == "experiment") return command_experiment(argc, argv);
     if (command == "-h" || command == "--help" || command == "help") {
       std::fputs(kUsage, stdout);
       return 0;

@@ -75,7 +75,7 @@ real* step(const Tensor& t, int s, int cap, int width) {
 }
 }  // namespace
 
-void episode_forward(const Parameters& params, Episode& ep, bool sample) {
+void episode_forward(const Parameters& params, Episode& ep, Locations where) {
   const ModelConfig& c = ep.config;
   const RamParams& p = params.views();
   const int T = c.glimpses, B = ep.B, cap = ep.capacity, H = c.hidden;
@@ -83,7 +83,7 @@ void episode_forward(const Parameters& params, Episode& ep, bool sample) {
   for (int s = 0; s < T; ++s) {
     const real* h_prev = s == 0 ? nullptr : step(ep.h, s - 1, cap, H);
     real* l_s = step(ep.l, s, cap, 2);
-    const real* noise_s = sample ? step(ep.noise, s, cap, 2) : nullptr;
+    const real* noise_s = where == Locations::sample ? step(ep.noise, s, cap, 2) : nullptr;
     if (c.locator == LocatorKind::lstm)
       location_lstm_forward(c, p, B, H, h_prev, s == 0 ? nullptr : step(ep.mu_pre, s - 1, cap, 2),
                             s == 0 ? nullptr : step(ep.loc_cell, s - 1, cap, 2), noise_s,
@@ -92,6 +92,11 @@ void episode_forward(const Parameters& params, Episode& ep, bool sample) {
     else
       location_network_forward(c, p, B, H, h_prev, noise_s, step(ep.mu_pre, s, cap, 2), step(ep.mu, s, cap, 2),
                                step(ep.l_raw, s, cap, 2), l_s);
+    if (where == Locations::given) {
+      const real* given = step(ep.noise, s, cap, 2);
+      std::copy(given, given + 2 * B, l_s);
+      std::copy(given, given + 2 * B, step(ep.l_raw, s, cap, 2));
+    }
     baseline_forward(p, B, H, h_prev, ep.b.data() + static_cast<std::size_t>(s) * B);
     real* rho_s = step(ep.rho, s, cap, G);
     glimpse_sensor(c, B, ep.images.data(), l_s, rho_s);
@@ -104,7 +109,7 @@ void episode_forward(const Parameters& params, Episode& ep, bool sample) {
       core_rnn_forward(p, B, H, act.g, h_prev, step(ep.h, s, cap, H));
   }
   action_network_forward(p, B, H, c.classes, step(ep.h, T - 1, cap, H), ep.logp.data());
-  if (ep.reward.kind != RewardKind::classify) {
+  if (ep.reward.kind != RewardKind::classify || ep.all_outputs) {
     // The seed's rewards read the classifier on every state: O_t = f_a(h_t),
     // packed [T + 1, B, A]; O_0 = f_a(h_0 = 0) = log_softmax(b_a).
     const int A = c.classes;

@@ -94,7 +94,8 @@ struct Episode {
   Tensor logp;     // [B, A] log-probabilities from h_T
   // Rewards.
   RewardConfig reward;  // what episode_rewards pays
-  Tensor O;        // [T + 1, B, A] action network on every h_t (change and lowstd rewards only; packed)
+  Tensor O;        // [T + 1, B, A] action network on every h_t (change and lowstd rewards, or all_outputs; packed)
+  bool all_outputs = false;  // fill O whatever the reward (the per-glimpse figures)
   Tensor r;        // [T, B] reward of each step (packed)
   Tensor R;        // [T, B] return R_t (packed)
   Tensor A;        // [T, B] advantage R_t - b_t (packed)
@@ -104,9 +105,13 @@ struct Episode {
   Tensor dloc_h, dloc_h_prev, dloc_c, dloc_c_prev, dloc_z;  // LSTM locator only
 };
 
-// Runs T glimpses. With `sample` the locations are drawn from the policy with
-// ep.noise (filled by the caller); without, the policy mean is used.
-void episode_forward(const Parameters& params, Episode& ep, bool sample);
+// Where the sensor looks: at the policy's mean (evaluation), at a sample
+// drawn from the policy with the standard normals in ep.noise (training), or
+// at locations the caller wrote into ep.noise (the random-glimpse baseline of
+// the seed's fig. 3: the location network still runs, its output is unused).
+enum class Locations { mean, sample, given };
+// Runs T glimpses, looking where `where` says.
+void episode_forward(const Parameters& params, Episode& ep, Locations where);
 // Rewards (as ep.reward says), returns and advantages of the episode just run.
 void episode_rewards(Episode& ep);
 // The hybrid loss and its gradient, added into `grads`. Each image's terms

@@ -97,6 +97,12 @@ void truncate_metrics(const std::string& path, int last_epoch) {
 
 }  // namespace
 
+std::string default_data_dir(const std::string& dataset) {
+  if (dataset == "fashion-mnist") return "/usr/share/datasets/fashion-mnist";  // Debian's dataset-fashion-mnist
+  if (dataset == "cifar10") return "data/cifar10-jpg";                         // data/fetch_cifar10.sh
+  return "data/mnist";                                                         // data/fetch_mnist.sh
+}
+
 DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_t seed,
                         ModelConfig& model) {
   DataSplits splits;
@@ -145,7 +151,7 @@ Evaluation Evaluator::run(ThreadPool& pool, const Parameters& params, const Data
         ep.images[j] = data.image(begin + j);
         ep.labels[j] = data.labels[begin + j];
       }
-      episode_forward(params, ep, /*sample=*/false);
+      episode_forward(params, ep, Locations::mean);
       for (int j = 0; j < n; ++j) {
         wrong[task] += episode_prediction(ep, j) != ep.labels[j];
         nll[task] -= ep.logp.at(j, ep.labels[j]);
@@ -192,7 +198,7 @@ EpisodeLoss BatchGradient::compute(ThreadPool& pool, const Parameters& params, c
           ep.noise[(static_cast<std::size_t>(s) * ep.capacity + j) * 2 + d] = static_cast<real>(rng.normal());
     }
     shard_grads_[k]->zero();
-    episode_forward(params, ep, /*sample=*/true);
+    episode_forward(params, ep, Locations::sample);
     episode_rewards(ep);
     shard_loss_[k] = episode_backward(params, *shard_grads_[k], ep, weights, B);
   });

@@ -28,6 +28,8 @@ struct TrainConfig {
   double max_minutes = 0;  // stop once an epoch ends past this much run time; 0: no limit
 };
 
+// Where each data set is read from unless --data says otherwise.
+std::string default_data_dir(const std::string& dataset);
 // Reads the named data set; fills the image and class fields of `model`.
 DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_t seed,
                         ModelConfig& model);

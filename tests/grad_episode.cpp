@@ -210,7 +210,7 @@ struct EpisodeCheck {
     // Labels do not change the forward pass: label image 0 with its own
     // prediction (reward 1) and the others with a wrong class (reward 0), so
     // both returns occur.
-    episode_forward(params, ep, /*sample=*/true);
+    episode_forward(params, ep, Locations::sample);
     for (int r = 0; r < B; ++r) {
       const int predicted = episode_prediction(ep, r);
       ep.labels[r] = static_cast<uint8_t>(r == 0 ? predicted : (predicted + 1) % config.classes);
@@ -240,7 +240,7 @@ struct EpisodeCheck {
   // The gradient training uses: the real episode_forward at the current
   // parameters, then episode_backward with the base R and A.
   std::vector<real> gradient(const LossWeights& weights) {
-    episode_forward(params, ep, /*sample=*/true);
+    episode_forward(params, ep, Locations::sample);
     restore(ep.R, R0);
     restore(ep.A, A0);
     grads.zero();
@@ -265,7 +265,7 @@ struct EpisodeCheck {
   // parameters restored afterwards; leaves its activations in ep.
   void real_forward_at(const std::vector<real>& d, double t) {
     for (std::size_t i = 0; i < params.size(); ++i) params.data()[i] = static_cast<real>(theta[i] + t * d[i]);
-    episode_forward(params, ep, /*sample=*/true);
+    episode_forward(params, ep, Locations::sample);
     std::copy(theta.begin(), theta.end(), params.data());
   }
 };
@@ -312,7 +312,7 @@ TEST_CASE("episode: the fixed-location forward is episode_forward at the base pa
     CAPTURE(setup_name);
     EpisodeCheck check(setup, ++seed);
     // Snapshot of the real forward (the constructor's last run).
-    episode_forward(check.params, check.ep, true);
+    episode_forward(check.params, check.ep, Locations::sample);
     const Episode& ep = check.ep;
     const std::vector<std::vector<real>> base = {copy_of(ep.mu_pre), copy_of(ep.mu), copy_of(ep.l_raw),
                                                  copy_of(ep.l),      copy_of(ep.rho), copy_of(ep.hcat),
@@ -342,7 +342,7 @@ TEST_CASE("episode: the loss terms episode_backward returns are the hybrid loss 
     const Episode& ep = check.ep;
     const ModelConfig& c = check.config;
     const int B = check.B, T = c.glimpses, A = c.classes, cap = ep.capacity;
-    episode_forward(check.params, check.ep, true);
+    episode_forward(check.params, check.ep, Locations::sample);
     check.grads.zero();
     const EpisodeLoss loss = episode_backward(check.params, check.grads, check.ep, kWeights, B);
     // L_nll = w_nll / B * sum_b -logp[b, y_b]
@@ -497,7 +497,7 @@ TEST_CASE("episode: what the analytic gradient is not (locations re-drawn with t
     Rng rng(mix_key(kSeed, 60, 5));
     const std::vector<real> d = block_direction(rng, check.params.size(), block);
     auto redrawn_loss = [&] {
-      episode_forward(check.params, check.ep, /*sample=*/true);
+      episode_forward(check.params, check.ep, Locations::sample);
       restore(check.ep.R, check.R0);
       restore(check.ep.A, check.A0);
       check.scratch.zero();
@@ -602,7 +602,7 @@ TEST_CASE("rewards: an episode with the change reward reads the classifier on ev
   EpisodeCheck check(setup, 77);
   Episode& ep = check.ep;
   ep.reward = RewardConfig{RewardKind::change, 0.5};
-  episode_forward(check.params, ep, true);
+  episode_forward(check.params, ep, Locations::sample);
   episode_rewards(ep);
   const int T = setup.config.glimpses, B = ep.B, A = setup.config.classes;
   // O_T is the classifier's output on h_T; O_0 is log_softmax of its bias.

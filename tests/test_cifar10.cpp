@@ -11,7 +11,6 @@
 #include "dataset.h"
 #include "test_files.h"
 
-#define STB_IMAGE_WRITE_IMPLEMENTATION
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wall"
 #pragma GCC diagnostic ignored "-Wextra"
