@@ -49,14 +49,13 @@ Canvas draw_plot(const Plot& plot) {
         (!s.high.empty() && s.high.size() != s.x.size()) || s.low.size() != s.high.size())
       throw std::invalid_argument("plot '" + plot.title + "': series '" + s.label + "' has mismatched sizes");
     for (std::size_t i = 0; i < s.x.size(); ++i) {
-      const double lo = s.low.empty() ? s.y[i] : std::min(s.y[i], s.low[i]);
-      const double hi = s.high.empty() ? s.y[i] : std::max(s.y[i], s.high[i]);
-      if (!std::isfinite(s.x[i]) || !std::isfinite(lo) || !std::isfinite(hi))
+      const double lo = s.low.empty() ? s.y[i] : s.low[i], hi = s.high.empty() ? s.y[i] : s.high[i];
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || !std::isfinite(lo) || !std::isfinite(hi))
         throw std::invalid_argument("plot '" + plot.title + "': series '" + s.label + "' holds a non-finite value");
       x_lo = std::min(x_lo, s.x[i]);
       x_hi = std::max(x_hi, s.x[i]);
-      y_lo = std::min(y_lo, lo);
-      y_hi = std::max(y_hi, hi);
+      y_lo = std::min({y_lo, s.y[i], lo});
+      y_hi = std::max({y_hi, s.y[i], hi});
     }
   }
   if (!(x_hi >= x_lo)) x_lo = 0, x_hi = 1;
