@@ -31,6 +31,15 @@ const ByteScale kByteToUnit;
 
 }  // namespace
 
+PatchBox glimpse_patch_box(const ModelConfig& config, double x, double y, int s) {
+  int side = config.patch;
+  for (int k = 0; k < s; ++k) side *= config.glimpse_scale;
+  const double cx = (config.width - 1) / 2.0 + x * config.unit_pixels;
+  const double cy = (config.height - 1) / 2.0 + y * config.unit_pixels;
+  return {static_cast<int>(std::floor(cx - (side - 1) / 2.0 + 0.5)),
+          static_cast<int>(std::floor(cy - (side - 1) / 2.0 + 0.5)), side};
+}
+
 // rho [B, G] with G = K * C * P * P, laid out [K, C, P, P] per image.
 void glimpse_sensor(const ModelConfig& config, int B, const uint8_t* const* images,
                     const real* l, real* rho) {
@@ -39,14 +48,11 @@ void glimpse_sensor(const ModelConfig& config, int B, const uint8_t* const* imag
   const int G = config.glimpse_features();
   for (int b = 0; b < B; ++b) {
     const uint8_t* image = images[b];  // [C, Hi, Wi]
-    const double cx = (Wi - 1) / 2.0 + l[2 * b + 0] * config.unit_pixels;
-    const double cy = (Hi - 1) / 2.0 + l[2 * b + 1] * config.unit_pixels;
     real* rho_b = rho + static_cast<std::size_t>(b) * G;
     int pool = 1;  // pixels per retina cell along one side: scale^s
     for (int s = 0; s < K; ++s, pool *= config.glimpse_scale) {
-      const int side = P * pool;
-      const int x0 = static_cast<int>(std::floor(cx - (side - 1) / 2.0 + 0.5));
-      const int y0 = static_cast<int>(std::floor(cy - (side - 1) / 2.0 + 0.5));
+      const PatchBox box = glimpse_patch_box(config, l[2 * b + 0], l[2 * b + 1], s);
+      const int x0 = box.x0, y0 = box.y0;
       const real cell_area = static_cast<real>(pool * pool);
       for (int c = 0; c < C; ++c) {
         const uint8_t* plane = image + static_cast<std::size_t>(c) * Hi * Wi;

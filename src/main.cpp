@@ -22,6 +22,7 @@
 #include "bench.h"
 #include "checkpoint.h"
 #include "experiments.h"
+#include "show.h"
 #include "thread_pool.h"
 #include "train.h"
 
@@ -37,6 +38,9 @@ const char* kUsage = R"(usage:
   ram experiment NAME --out DIR [--epochs N] [--seeds K] [--datasets A,B] [--images N]
             [--mnist DIR] [--cifar10 DIR] [train flags shared by its runs]
             NAME: fig2, fig3, fig4 or collapse (docs/results.md)
+  ram show  --checkpoint RUN_DIR/model.bin [--out FILE.png] [--animate DIR] [--count N]
+            [--dataset NAME] [--data DIR] [--untrained] [--sample] [--seed S]
+            the glimpse path, the patches seen and the guess after each glimpse
   ram bench [--core rnn|lstm] [--locator linear|lstm] [--glimpses T] [--batch B]
             [--threads N] [--patch P] [--scales K] [--seconds S]
 
@@ -280,6 +284,27 @@ int command_experiment(int argc, char** argv) {
   return 0;
 }
 
+int command_show(int argc, char** argv) {
+  const Flags f(argc, argv, 2, {"--checkpoint", "--dataset", "--data", "--count", "--out", "--animate", "--seed"},
+                {"--untrained", "--sample"});
+  if (!f.has("--checkpoint")) throw UsageError("show: --checkpoint RUN_DIR/model.bin is required");
+  if (!f.has("--out") && !f.has("--animate")) throw UsageError("show: give --out FILE.png, --animate DIR, or both");
+  if (f.has("--seed") && !f.has("--untrained") && !f.has("--sample"))
+    throw UsageError("--seed: only with --untrained or --sample (the initial weights' and the noise's seed)");
+  ShowConfig s;
+  s.checkpoint = f.text("--checkpoint", "");
+  s.dataset = f.text("--dataset", "");
+  s.data_dir = f.text("--data", "");
+  s.count = f.integer("--count", s.count, 1, 100);
+  s.out = f.text("--out", "");
+  s.animate_dir = f.text("--animate", "");
+  s.untrained = f.has("--untrained");
+  s.sample = f.has("--sample");
+  s.seed = static_cast<uint64_t>(f.integer("--seed", 1, 0, 1L << 62));
+  run_show(s);
+  return 0;
+}
+
 int command_eval(int argc, char** argv) {
   const Flags f(argc, argv, 2, {"--checkpoint", "--split", "--data", "--threads"}, {});
   if (!f.has("--checkpoint")) throw UsageError("eval: --checkpoint FILE is required");
@@ -331,6 +356,7 @@ int main(int argc, char** argv) {
     if (command == "eval") return command_eval(argc, argv);
     if (command == "bench") return command_bench(argc, argv);
     if (command == "experiment") return command_experiment(argc, argv);
+    if (command == "show") return command_show(argc, argv);
     if (command == "-h" || command == "--help" || command == "help") {
       std::fputs(kUsage, stdout);
       return 0;

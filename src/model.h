@@ -127,6 +127,13 @@ void relu_backward(int B, int n, const real* y, int ldy, real* dy, int lddy);
 // No backward: the sensor is not differentiable in l and the paper does not
 // ask it to be; the locations are trained by REINFORCE alone.
 
+// The square patch s (0..K-1) of a glimpse at location (x, y): its top-left
+// pixel and its side P * glimpse_scale^s, in image pixels (it may reach
+// past the image's edge).
+struct PatchBox {
+  int x0, y0, side;
+};
+PatchBox glimpse_patch_box(const ModelConfig& config, double x, double y, int s);
 // rho [B, G] for images[b] (each [C, H, W] bytes) at locations l [B, 2].
 void glimpse_sensor(const ModelConfig& config, int B, const uint8_t* const* images,
                     const real* l, real* rho);
