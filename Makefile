@@ -1,6 +1,7 @@
 # ram: the Recurrent Attention Model in plain C++17.
 #   make          build build/ram
-#   make run      fetch MNIST, train a short default run, print the test error
+#   make run      fetch MNIST, train a short default run, print the test error,
+#                 draw its glimpses (runs/quick/glimpses.png)
 #   make test     build and run every unit test (gradients in double precision)
 #   make bench    GEMM GFLOP/s, training and inference images/s
 #   make debug    build/ram-debug with -g and address/undefined sanitizers
@@ -79,6 +80,7 @@ RUN_DIR   ?= runs/quick
 run: build/ram
 	sh data/fetch_mnist.sh $(MNIST_DIR)
 	build/ram train --dataset mnist --data $(MNIST_DIR) --epochs 100 --max-minutes 7 --out $(RUN_DIR)
+	build/ram show --checkpoint $(RUN_DIR)/model.bin --count 16 --out $(RUN_DIR)/glimpses.png
 
 DEBUG_FLAGS := -std=c++17 -Wall -Wextra -pthread -Isrc -g -O1 -fsanitize=address,undefined \
                $(if $(filter x86,$(SIMD)),-DRAM_X86_KERNELS)

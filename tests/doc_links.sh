@@ -1,7 +1,9 @@
 #!/bin/sh
 # doc_links.sh: every relative link in README.md and docs/*.md names a file
-# that exists, and every `name(` written in backticks in docs/ is a function
-# defined in src/. Run from the repository root.
+# that exists, every `name(` written in backticks in docs/ is a function
+# defined in src/, and every link to a source line followed by quoted code,
+#   [src/core_lstm.cpp#L133](../src/core_lstm.cpp#L133) `const real d_o = dh_r[j] * tc;`
+# quotes that line of that file. Run from the repository root.
 set -u
 passed=0
 failed=0
@@ -26,5 +28,27 @@ for name in $(grep -oh '`[A-Za-z_][A-Za-z_0-9:]*(' docs/*.md | tr -d '`(' | sed 
     echo "FAILED: docs name the function $name, which src/ does not define"
   fi
 done
+# Source lines quoted next to their link: the quote must be on that line.
+quotes=$(mktemp)
+trap 'rm -f "$quotes"' EXIT
+for page in README.md docs/*.md; do
+  dir=$(dirname "$page")
+  grep -o '](\.\./src/[^)#]*#L[0-9]*) *`[^`]*`' "$page" | sed "s|^](|$page $dir/|" >>"$quotes"
+done
+while IFS= read -r entry; do
+  page=${entry%% *}
+  rest=${entry#* }
+  file=${rest%%#L*}
+  line=${rest#*#L}
+  line=${line%%)*}
+  quote=${rest#*\`}
+  quote=${quote%\`}
+  if sed -n "${line}p" "$file" | grep -qF -- "$quote"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAILED: $page quotes $file line $line as '$quote'; that line is now: $(sed -n "${line}p" "$file")"
+  fi
+done <"$quotes"
 echo "doc links: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
