@@ -33,7 +33,11 @@ void linear_backward(int B, const real* x, int ldx, const real* dy, int lddy,
       for (int j = 0; j < p.out; ++j) grad.b[j] += dy_r[j];
     }
   }
-  if (dx) gemm(Trans::no, Trans::yes, B, p.in, p.out, dy, lddy, p.W, p.out, dx, lddx, accumulate_dx);
+  if (!dx) return;
+  if (p.Wt)  // the same product with W^T stored: Parameters::refresh_transposes
+    gemm(Trans::no, Trans::no, B, p.in, p.out, dy, lddy, p.Wt, p.in, dx, lddx, accumulate_dx);
+  else
+    gemm(Trans::no, Trans::yes, B, p.in, p.out, dy, lddy, p.W, p.out, dx, lddx, accumulate_dx);
 }
 
 void relu_forward(int B, int n, real* y, int ldy) {

@@ -64,6 +64,10 @@ struct LinearParams {
   real* W = nullptr;  // [in, out]
   real* b = nullptr;  // [out], or nullptr for a layer without bias
   int in = 0, out = 0;
+  // [out, in]: W transposed, or nullptr. Parameters::refresh_transposes
+  // writes it for the wide layers, so that the backward pass's dx = dy W^T
+  // runs as a plain product (the fastest GEMM form) instead of dot products.
+  const real* Wt = nullptr;
 };
 
 struct RamParams {
@@ -100,11 +104,19 @@ class Parameters {
   void init_uniform(uint64_t seed, double range = 0.1);
   const ModelConfig& config() const { return config_; }
   void zero() { flat_.zero(); }
+  // Copies W^T of every layer with out >= kTransposeMinOut into a second
+  // buffer and points the views' Wt at it. The copies are valid until the
+  // weights change: BatchGradient::compute refreshes them before each
+  // backward pass. Without a refresh (a fresh or copied Parameters) Wt is
+  // nullptr and linear_backward multiplies by W^T in place.
+  void refresh_transposes();
+  static constexpr int kTransposeMinOut = 128;
 
  private:
   void lay_out(const ModelConfig& config);
   ModelConfig config_;
   Tensor flat_;
+  Tensor transposed_;  // the Wt copies, when refreshed
   RamParams views_;
   std::vector<ParamBlock> blocks_;
 };

@@ -3,6 +3,8 @@
 // The layout is fixed by the configuration alone, so a gradient buffer built
 // from the same configuration lines up element for element with the weights,
 // and a checkpoint is the flat array written out in order.
+#include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 #include "model.h"
@@ -35,6 +37,7 @@ Parameters::Parameters(const Parameters& other) : config_(other.config_), blocks
   // Re-point every view at this buffer, at the offsets of the other one.
   auto rebase = [&](const LinearParams& src, LinearParams& dst) {
     dst = src;
+    dst.Wt = nullptr;  // the other's transposes are not ours
     if (!src.W) return;  // a layer this configuration does not have
     dst.W = flat_.data() + (src.W - other.data());
     dst.b = src.b ? flat_.data() + (src.b - other.data()) : nullptr;
@@ -98,6 +101,28 @@ void Parameters::lay_out(const ModelConfig& c) {
       blocks_.push_back({std::string(s.name) + ".b", offset, static_cast<std::size_t>(s.out)});
       offset += round_up(s.out);
     }
+  }
+}
+
+void Parameters::refresh_transposes() {
+  RamParams& v = views_;
+  LinearParams* layers[] = {&v.what, &v.where, &v.join, &v.core_in, &v.core_rec,
+                            &v.locator, &v.locator_rec, &v.action, &v.baseline};
+  std::size_t total = 0;
+  for (const LinearParams* p : layers)
+    if (p->W && p->out >= kTransposeMinOut) total += static_cast<std::size_t>(p->in) * p->out;
+  if (transposed_.size() != total) transposed_.reshape({static_cast<int>(total)});
+  real* next = transposed_.data();
+  for (LinearParams* p : layers) {
+    if (!p->W || p->out < kTransposeMinOut) continue;
+    // Wt[o, i] = W[i, o], in blocks of 16 x 16 so both sides stay in cache.
+    for (int i0 = 0; i0 < p->in; i0 += 16)
+      for (int o0 = 0; o0 < p->out; o0 += 16)
+        for (int i = i0; i < std::min(i0 + 16, p->in); ++i)
+          for (int o = o0; o < std::min(o0 + 16, p->out); ++o)
+            next[static_cast<std::size_t>(o) * p->in + i] = p->W[static_cast<std::size_t>(i) * p->out + o];
+    p->Wt = next;
+    next += static_cast<std::size_t>(p->in) * p->out;
   }
 }
 

@@ -181,9 +181,10 @@ BatchGradient::BatchGradient(const ModelConfig& config, int batch, int shards, c
   }
 }
 
-EpisodeLoss BatchGradient::compute(ThreadPool& pool, const Parameters& params, const LossWeights& weights,
+EpisodeLoss BatchGradient::compute(ThreadPool& pool, Parameters& params, const LossWeights& weights,
                                    const Dataset& data, const int* indices, uint64_t noise_key) {
   const int B = batch_, S = shards_;
+  params.refresh_transposes();
   pool.run(S, [&](int k) {
     const int row0 = k * B / S, rows = (k + 1) * B / S - row0;
     Episode& ep = *episodes_[k];

@@ -328,3 +328,49 @@ TEST_CASE("optimizer: gradient-norm clipping scales a long gradient to the ceili
   CHECK(clip_gradient_norm(g, 2, 0) == doctest::Approx(1));
   CHECK(g[0] == doctest::Approx(0.6));
 }
+
+TEST_CASE("parameters: the transposed weights give the backward pass the same gradients, and follow the weights") {
+  ModelConfig config;
+  config.core = CoreKind::lstm;
+  Parameters params(config);
+  params.init_uniform(4);
+  const Dataset data = random_images(64, 8);
+  std::vector<int> indices(32);
+  for (int i = 0; i < 32; ++i) indices[i] = i;
+  ThreadPool pool(2);
+  // BatchGradient refreshes the transposes; a copy of the parameters has none,
+  // so episode_backward on the copy multiplies by W^T in place.
+  BatchGradient gradient(config, 32, 2);
+  gradient.compute(pool, params, LossWeights{}, data, indices.data(), 5);
+  REQUIRE(params.views().core_rec.Wt != nullptr);
+  REQUIRE(params.views().join.Wt != nullptr);
+  CHECK(params.views().action.Wt == nullptr);  // 10 outputs: not worth a copy
+  const Parameters plain(params);
+  CHECK(plain.views().core_rec.Wt == nullptr);
+  Episode ep(config, 32);
+  ep.resize(32);
+  for (int j = 0; j < 32; ++j) {
+    ep.images[j] = data.image(j);
+    ep.labels[j] = data.labels[j];
+  }
+  Rng rng(3);
+  for (std::size_t i = 0; i < ep.noise.size(); ++i) ep.noise[i] = static_cast<real>(rng.normal());
+  Parameters with_copies(config), without(config);
+  for (Parameters* grads : {&with_copies, &without}) {
+    grads->zero();
+    episode_forward(grads == &with_copies ? params : plain, ep, Locations::sample);
+    episode_rewards(ep);
+    episode_backward(grads == &with_copies ? params : plain, *grads, ep, LossWeights{}, 32);
+  }
+  double largest = 0, worst = 0;
+  for (std::size_t i = 0; i < with_copies.size(); ++i) {
+    largest = std::max(largest, std::fabs(static_cast<double>(without.data()[i])));
+    worst = std::max(worst, std::fabs(static_cast<double>(with_copies.data()[i]) - without.data()[i]));
+  }
+  CHECK(largest > 0);
+  CHECK(worst <= 1e-5 * largest);  // float rounding of a different summation order
+  // A refresh after the weights change copies the new weights.
+  params.views().core_rec.W[3 * params.views().core_rec.out + 5] = 0.75f;
+  params.refresh_transposes();
+  CHECK(params.views().core_rec.Wt[5 * params.views().core_rec.in + 3] == 0.75f);
+}
