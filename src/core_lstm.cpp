@@ -111,14 +111,13 @@ void lstm_forward(const LinearParams& in, const LinearParams& rec, int B, int H,
 }
 
 // dh [B, H] and dc [B, H] arrive holding dL/dh_t and dL/dc_t from later
-// steps; dc is overwritten with dL/dc_t in full. dz [B, 4H] is scratch.
-// Writes dx (when given, adding into it if accumulate_dx) and dc_prev; adds
-// into dh_prev (both skipped when nullptr: at t = 1, h_0 = c_0 = 0 are
-// constants).
-void lstm_backward(const LinearParams& in, const LinearParams& rec, const LinearParams& grad_in,
-                   const LinearParams& grad_rec, int B, int H, const real* x, int ldx, const real* h_prev,
-                   const real* c_prev, const real* gates, const real* c, const real* dh, real* dc, real* dz,
-                   real* dx, int lddx, bool accumulate_dx, real* dh_prev, real* dc_prev) {
+// steps; dc is overwritten with dL/dc_t in full. dz [B, 4H] receives
+// dL/dz_t, from which lstm_weight_gradients makes the weights' share. Writes
+// dx (when given, adding into it if accumulate_dx) and dc_prev; adds into
+// dh_prev (both skipped when nullptr: at t = 1, h_0 = c_0 = 0 are constants).
+void lstm_backward_data(const LinearParams& in, const LinearParams& rec, int B, int H, const real* c_prev,
+                        const real* gates, const real* c, const real* dh, real* dc, real* dz, real* dx, int lddx,
+                        bool accumulate_dx, real* dh_prev, real* dc_prev) {
   const int H4 = 4 * H;
   for (int r = 0; r < B; ++r) {
     const real* a = gates + static_cast<std::size_t>(r) * H4;
@@ -151,14 +150,34 @@ void lstm_backward(const LinearParams& in, const LinearParams& rec, const Linear
     if (dc_prev_r)
       for (int j = 0; j < H; ++j) dc_prev_r[j] = dc_r[j] * f[j];
   }
-  // Forward was z = x W_in + b + h_prev W_rec.
+  // Forward was z = x W_in + b + h_prev W_rec: dx = dz W_in^T, dh_prev += dz W_rec^T.
+  if (dx) linear_backward_input(B, dz, H4, in, dx, lddx, accumulate_dx);
+  if (dh_prev) linear_backward_input(B, dz, H4, rec, dh_prev, H, true);
+}
+
+// Forward was z = x W_in + b + h_prev W_rec: dW_in += x^T dz, db += sum_rows dz,
+// dW_rec += h_prev^T dz. A missing x is an input of zeros (only db learns), a
+// missing h_prev the zero state of t = 1.
+void lstm_weight_gradients(const LinearParams& in, const LinearParams& rec, const LinearParams& grad_in,
+                           const LinearParams& grad_rec, int B, int H, const real* x, int ldx, const real* h_prev,
+                           const real* dz) {
+  const int H4 = 4 * H;
   if (x) {
-    linear_backward(B, x, ldx, dz, H4, in, grad_in, dx, lddx, accumulate_dx);
+    linear_backward(B, x, ldx, dz, H4, in, grad_in, nullptr, 0, false);
   } else {
     for (int r = 0; r < B; ++r)
       for (int j = 0; j < H4; ++j) grad_in.b[j] += dz[static_cast<std::size_t>(r) * H4 + j];
   }
-  if (h_prev) linear_backward(B, h_prev, H, dz, H4, rec, grad_rec, dh_prev, H, true);
+  if (h_prev) linear_backward(B, h_prev, H, dz, H4, rec, grad_rec, nullptr, 0, false);
+}
+
+void lstm_backward(const LinearParams& in, const LinearParams& rec, const LinearParams& grad_in,
+                   const LinearParams& grad_rec, int B, int H, const real* x, int ldx, const real* h_prev,
+                   const real* c_prev, const real* gates, const real* c, const real* dh, real* dc, real* dz,
+                   real* dx, int lddx, bool accumulate_dx, real* dh_prev, real* dc_prev) {
+  lstm_backward_data(in, rec, B, H, c_prev, gates, c, dh, dc, dz, dx, lddx, accumulate_dx, h_prev ? dh_prev : nullptr,
+                     dc_prev);
+  lstm_weight_gradients(in, rec, grad_in, grad_rec, B, H, x, ldx, h_prev, dz);
 }
 
 // The core is one LSTM step with the core's weights, input g_t.
@@ -172,4 +191,32 @@ void core_lstm_backward(const RamParams& p, const RamParams& grad, int B, int H,
                         const real* dh, real* dc, real* dz, real* dg, real* dh_prev, real* dc_prev) {
   lstm_backward(p.core_in, p.core_rec, grad.core_in, grad.core_rec, B, H, g, p.core_in.in, h_prev, c_prev,
                 gates, c, dh, dc, dz, dg, p.core_in.in, false, dh_prev, dc_prev);
+}
+
+void core_lstm_backward_data(const RamParams& p, int B, int H, const real* c_prev, const real* gates, const real* c,
+                             const real* dh, real* dc, real* dz, real* dg, real* dh_prev, real* dc_prev) {
+  lstm_backward_data(p.core_in, p.core_rec, B, H, c_prev, gates, c, dh, dc, dz, dg, p.core_in.in, false, dh_prev,
+                     dc_prev);
+}
+
+// BPTT sums the weight gradients over the steps. When the batch fills the
+// episode's rows (B == cap, as in training), step s's rows start at s * cap
+// with no gap, so the sum over steps is one product over T * B rows: a
+// product with K = T * B runs faster than T products with K = B. The
+// recurrent weights pair h_{t-1} (steps 0..T-2) with dz_t (steps 1..T-1).
+void core_lstm_weight_gradients(const RamParams& p, const RamParams& grad, int T, int B, int cap, int H,
+                                const real* g, const real* h, const real* dz) {
+  const int Ng = p.core_in.in, H4 = 4 * H;
+  if (B == cap) {
+    linear_backward(T * cap, g, Ng, dz, H4, p.core_in, grad.core_in, nullptr, 0, false);
+    if (T > 1)
+      linear_backward((T - 1) * cap, h, H, dz + static_cast<std::size_t>(cap) * H4, H4, p.core_rec, grad.core_rec,
+                      nullptr, 0, false);
+    return;
+  }
+  for (int s = 0; s < T; ++s)
+    lstm_weight_gradients(p.core_in, p.core_rec, grad.core_in, grad.core_rec, B, H,
+                          g + static_cast<std::size_t>(s) * cap * Ng, Ng,
+                          s == 0 ? nullptr : h + static_cast<std::size_t>(s - 1) * cap * H,
+                          dz + static_cast<std::size_t>(s) * cap * H4);
 }

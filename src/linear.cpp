@@ -33,7 +33,11 @@ void linear_backward(int B, const real* x, int ldx, const real* dy, int lddy,
       for (int j = 0; j < p.out; ++j) grad.b[j] += dy_r[j];
     }
   }
-  if (!dx) return;
+  if (dx) linear_backward_input(B, dy, lddy, p, dx, lddx, accumulate_dx);
+}
+
+void linear_backward_input(int B, const real* dy, int lddy, const LinearParams& p, real* dx, int lddx,
+                           bool accumulate_dx) {
   if (p.Wt)  // the same product with W^T stored: Parameters::refresh_transposes
     gemm(Trans::no, Trans::no, B, p.in, p.out, dy, lddy, p.Wt, p.in, dx, lddx, accumulate_dx);
   else

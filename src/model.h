@@ -130,6 +130,10 @@ void linear_forward(int B, const real* x, int ldx, const LinearParams& p, real* 
 void linear_backward(int B, const real* x, int ldx, const real* dy, int lddy,
                      const LinearParams& p, const LinearParams& grad,
                      real* dx, int lddx, bool accumulate_dx);
+// dx = dy W^T alone (adding into dx if accumulate_dx): the input's share of
+// linear_backward, for callers that sum the weights' share separately.
+void linear_backward_input(int B, const real* dy, int lddy, const LinearParams& p, real* dx, int lddx,
+                           bool accumulate_dx);
 void relu_forward(int B, int n, real* y, int ldy);
 // Forward was y = max(0, a): da = dy where y > 0, else 0 (in place on dy).
 void relu_backward(int B, int n, const real* y, int ldy, real* dy, int lddy);
@@ -190,7 +194,15 @@ void lstm_forward(const LinearParams& in, const LinearParams& rec, int B, int H,
                   const real* h_prev, const real* c_prev, real* gates, real* c, real* h);
 // dh: dL/dh_t; dc: dL/dc_t from later steps, overwritten with the full
 // dL/dc_t. Writes dx (adding if accumulate_dx) and dc_prev, adds into dh_prev
-// (each skipped when nullptr). dz [B, 4H] scratch.
+// (each skipped when nullptr). dz [B, 4H] receives dL/dz_t. lstm_backward is
+// lstm_backward_data (the gate gradients and the inputs' share) then
+// lstm_weight_gradients (the weights' share).
+void lstm_backward_data(const LinearParams& in, const LinearParams& rec, int B, int H, const real* c_prev,
+                        const real* gates, const real* c, const real* dh, real* dc, real* dz, real* dx, int lddx,
+                        bool accumulate_dx, real* dh_prev, real* dc_prev);
+void lstm_weight_gradients(const LinearParams& in, const LinearParams& rec, const LinearParams& grad_in,
+                           const LinearParams& grad_rec, int B, int H, const real* x, int ldx, const real* h_prev,
+                           const real* dz);
 void lstm_backward(const LinearParams& in, const LinearParams& rec, const LinearParams& grad_in,
                    const LinearParams& grad_rec, int B, int H, const real* x, int ldx, const real* h_prev,
                    const real* c_prev, const real* gates, const real* c, const real* dh, real* dc, real* dz,
@@ -210,6 +222,13 @@ void core_lstm_forward(const RamParams& p, int B, int H, const real* g, const re
 void core_lstm_backward(const RamParams& p, const RamParams& grad, int B, int H, const real* g,
                         const real* h_prev, const real* c_prev, const real* gates, const real* c,
                         const real* dh, real* dc, real* dz, real* dg, real* dh_prev, real* dc_prev);
+// The same split in two, as the episode runs it: per step the data part
+// (dz [B, 4H] of the step kept), then once the weights' share summed over
+// all T steps: g [T, cap, 256], h [T, cap, H], dz [T, cap, 4H].
+void core_lstm_backward_data(const RamParams& p, int B, int H, const real* c_prev, const real* gates, const real* c,
+                             const real* dh, real* dc, real* dz, real* dg, real* dh_prev, real* dc_prev);
+void core_lstm_weight_gradients(const RamParams& p, const RamParams& grad, int T, int B, int cap, int H,
+                                const real* g, const real* h, const real* dz);
 
 // ---------------------------------------------------------------------------
 // Location network f_l and its Gaussian policy (location_network.cpp; RAM

@@ -35,7 +35,7 @@ Episode::Episode(const ModelConfig& c, int cap) : config(c), capacity(cap) {
     cell.reshape({T, cap, H});
     dc.reshape({cap, H});
     dc_prev.reshape({cap, H});
-    dz.reshape({cap, 4 * H});
+    dz.reshape({T, cap, 4 * H});
   }
   if (c.locator == LocatorKind::lstm) {
     loc_gates.reshape({T, cap, 8});
@@ -171,10 +171,10 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
 
     // Core: h_t = f_h(h_{t-1}, g_t) sends gradient to g_t and h_{t-1}.
     GlimpseActivations act{step(ep.hcat, s, cap, Ncat), step(ep.g, s, cap, Ng)};
-    if (lstm)
-      core_lstm_backward(p, dp, B, H, act.g, h_prev, s == 0 ? nullptr : step(ep.cell, s - 1, cap, H),
-                         step(ep.gates, s, cap, 4 * H), step(ep.cell, s, cap, H), dh, dc, ep.dz.data(),
-                         ep.dg.data(), dh_prev_s, s == 0 ? nullptr : dc_prev);
+    if (lstm)  // the weights' share after the loop, over all steps at once
+      core_lstm_backward_data(p, B, H, s == 0 ? nullptr : step(ep.cell, s - 1, cap, H), step(ep.gates, s, cap, 4 * H),
+                              step(ep.cell, s, cap, H), dh, dc, step(ep.dz, s, cap, 4 * H), ep.dg.data(), dh_prev_s,
+                              s == 0 ? nullptr : dc_prev);
     else
       core_rnn_backward(p, dp, B, H, act.g, h_prev, step(ep.h, s, cap, H), dh, ep.dg.data(), dh_prev_s);
     // Glimpse network: g_t = f_g(rho_t, l_t); stops at rho_t and l_t.
@@ -206,6 +206,7 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
     std::swap(dh, dh_prev);
     std::swap(dc, dc_prev);
   }
+  if (lstm) core_lstm_weight_gradients(p, dp, T, B, cap, H, ep.g.data(), ep.h.data(), ep.dz.data());
   for (int r = 0; r < B; ++r) {
     loss.reward += ep.R[r];  // R_1: everything the episode earned
     loss.correct += episode_prediction(ep, r) == ep.labels[r];

@@ -101,7 +101,8 @@ struct Episode {
   Tensor A;        // [T, B] advantage R_t - b_t (packed)
   // Backward scratch.
   Tensor dh, dh_prev, dg, dhcat, dmu, dlogits, db, w;
-  Tensor dc, dc_prev, dz;  // LSTM core only
+  Tensor dc, dc_prev;  // LSTM core only: dL/dc_t, dL/dc_{t-1} [B, H]
+  Tensor dz;           // LSTM core only: [T, B, 4H] dL/dz_t of every step, for the weights
   Tensor dloc_h, dloc_h_prev, dloc_c, dloc_c_prev, dloc_z;  // LSTM locator only
 };
 

@@ -57,7 +57,7 @@ struct Setup {
   const char* name;
   ModelConfig config;
   int B;               // images in the episode
-  int capacity;        // Episode capacity, above B so the [T, capacity] strides matter
+  int capacity;        // Episode capacity: above B so the [T, capacity] strides matter, or B
   double init_range;   // parameters uniform in [-range, range]
 };
 
@@ -97,6 +97,9 @@ std::vector<Setup> setups() {
        0.5},
       {"LSTM core and locator T=3", tiny_config(1, 3, 1, 3, 5, 4, 6, 5, 4, CoreKind::lstm, LocatorKind::lstm), 3, 5,
        0.5},
+      // A full episode (B = capacity): the LSTM core then sums its weight
+      // gradients over all steps in one product (core_lstm_weight_gradients).
+      {"LSTM core B=capacity T=4", tiny_config(1, 3, 1, 4, 5, 4, 6, 5, 4, CoreKind::lstm), 3, 3, 0.5},
   };
 }
 
