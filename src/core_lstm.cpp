@@ -25,6 +25,7 @@
 
 #include "gemm.h"
 #include "model.h"
+#include "vectorize.h"
 
 namespace {
 
@@ -76,6 +77,34 @@ inline real tanh_real(real z) {
 
 }  // namespace
 
+// The elementwise half of a step: z [B, 4H] (blocks i, f, o, u) in place to
+// the gates, then the cell and the output. Simple loops over arrays, so that
+// they vectorise, at the CPU's widest (vectorize.h).
+namespace {
+
+RAM_VECTORIZE void lstm_gates_forward(int B, int H, real* gates, const real* c_prev, real* c, real* h) {
+  const int H4 = 4 * H;
+  for (int r = 0; r < B; ++r) {
+    real* z = gates + static_cast<std::size_t>(r) * H4;
+    const real* c_prev_r = c_prev ? c_prev + static_cast<std::size_t>(r) * H : nullptr;
+    real* c_r = c + static_cast<std::size_t>(r) * H;
+    real* h_r = h + static_cast<std::size_t>(r) * H;
+    // i, f, o = sigmoid; u = tanh.
+    for (int j = 0; j < 3 * H; ++j) z[j] = sigmoid(z[j]);
+    for (int j = 3 * H; j < H4; ++j) z[j] = tanh_real(z[j]);
+    const real *i = z, *f = z + H, *o = z + 2 * H, *u = z + 3 * H;
+    // c_t = f c_{t-1} + i u;  h_t = o tanh(c_t)
+    if (c_prev_r) {
+      for (int j = 0; j < H; ++j) c_r[j] = f[j] * c_prev_r[j] + i[j] * u[j];
+    } else {
+      for (int j = 0; j < H; ++j) c_r[j] = i[j] * u[j];
+    }
+    for (int j = 0; j < H; ++j) h_r[j] = o[j] * tanh_real(c_r[j]);
+  }
+}
+
+}  // namespace
+
 // One step of an LSTM with input weights `in` ([X, 4H] and bias) and
 // recurrent weights `rec` ([H, 4H]). x [B, X] with row stride ldx; gates
 // [B, 4H] (after their nonlinearities), c [B, H], h [B, H]. The core uses it
@@ -91,33 +120,15 @@ void lstm_forward(const LinearParams& in, const LinearParams& rec, int B, int H,
     for (int r = 0; r < B; ++r) std::copy(in.b, in.b + H4, gates + static_cast<std::size_t>(r) * H4);
   }
   if (h_prev) gemm(Trans::no, Trans::no, B, H4, H, h_prev, H, rec.W, H4, gates, H4, true);
-  for (int r = 0; r < B; ++r) {
-    real* z = gates + static_cast<std::size_t>(r) * H4;  // blocks i, f, o, u
-    const real* c_prev_r = c_prev ? c_prev + static_cast<std::size_t>(r) * H : nullptr;
-    real* c_r = c + static_cast<std::size_t>(r) * H;
-    real* h_r = h + static_cast<std::size_t>(r) * H;
-    // i, f, o = sigmoid; u = tanh. Simple loops over arrays, so they vectorise.
-    for (int j = 0; j < 3 * H; ++j) z[j] = sigmoid(z[j]);
-    for (int j = 3 * H; j < H4; ++j) z[j] = tanh_real(z[j]);
-    const real *i = z, *f = z + H, *o = z + 2 * H, *u = z + 3 * H;
-    // c_t = f c_{t-1} + i u;  h_t = o tanh(c_t)
-    if (c_prev_r) {
-      for (int j = 0; j < H; ++j) c_r[j] = f[j] * c_prev_r[j] + i[j] * u[j];
-    } else {
-      for (int j = 0; j < H; ++j) c_r[j] = i[j] * u[j];
-    }
-    for (int j = 0; j < H; ++j) h_r[j] = o[j] * tanh_real(c_r[j]);
-  }
+  lstm_gates_forward(B, H, gates, c_prev, c, h);
 }
 
-// dh [B, H] and dc [B, H] arrive holding dL/dh_t and dL/dc_t from later
-// steps; dc is overwritten with dL/dc_t in full. dz [B, 4H] receives
-// dL/dz_t, from which lstm_weight_gradients makes the weights' share. Writes
-// dx (when given, adding into it if accumulate_dx) and dc_prev; adds into
-// dh_prev (both skipped when nullptr: at t = 1, h_0 = c_0 = 0 are constants).
-void lstm_backward_data(const LinearParams& in, const LinearParams& rec, int B, int H, const real* c_prev,
-                        const real* gates, const real* c, const real* dh, real* dc, real* dz, real* dx, int lddx,
-                        bool accumulate_dx, real* dh_prev, real* dc_prev) {
+// The elementwise half of the backward step: dz [B, 4H] from dh and dc,
+// and dc_prev (vectorize.h).
+namespace {
+
+RAM_VECTORIZE void lstm_gates_backward(int B, int H, const real* c_prev, const real* gates, const real* c,
+                                       const real* dh, real* dc, real* dz, real* dc_prev) {
   const int H4 = 4 * H;
   for (int r = 0; r < B; ++r) {
     const real* a = gates + static_cast<std::size_t>(r) * H4;
@@ -150,6 +161,20 @@ void lstm_backward_data(const LinearParams& in, const LinearParams& rec, int B, 
     if (dc_prev_r)
       for (int j = 0; j < H; ++j) dc_prev_r[j] = dc_r[j] * f[j];
   }
+}
+
+}  // namespace
+
+// dh [B, H] and dc [B, H] arrive holding dL/dh_t and dL/dc_t from later
+// steps; dc is overwritten with dL/dc_t in full. dz [B, 4H] receives
+// dL/dz_t, from which lstm_weight_gradients makes the weights' share. Writes
+// dx (when given, adding into it if accumulate_dx) and dc_prev; adds into
+// dh_prev (both skipped when nullptr: at t = 1, h_0 = c_0 = 0 are constants).
+void lstm_backward_data(const LinearParams& in, const LinearParams& rec, int B, int H, const real* c_prev,
+                        const real* gates, const real* c, const real* dh, real* dc, real* dz, real* dx, int lddx,
+                        bool accumulate_dx, real* dh_prev, real* dc_prev) {
+  lstm_gates_backward(B, H, c_prev, gates, c, dh, dc, dz, dc_prev);
+  const int H4 = 4 * H;
   // Forward was z = x W_in + b + h_prev W_rec: dx = dz W_in^T, dh_prev += dz W_rec^T.
   if (dx) linear_backward_input(B, dz, H4, in, dx, lddx, accumulate_dx);
   if (dh_prev) linear_backward_input(B, dz, H4, rec, dh_prev, H, true);

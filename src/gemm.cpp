@@ -12,6 +12,7 @@
 // an element falls. The paths round differently from one another.
 #include "gemm.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -286,4 +287,30 @@ void gemm(Trans trans_a, Trans trans_b, int M, int N, int K, const double* A, in
           const double* B, int ldb, double* C, int ldc, bool accumulate) {
   check_arguments(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
   gemm_reference(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+namespace {
+template <class T>
+void transpose_loop(int rows, int columns, const T* S, int lds, T* P, int ldp) {
+  // Blocks of 16 x 16, so that the rows of S and of P both stay in cache.
+  for (int r0 = 0; r0 < rows; r0 += 16)
+    for (int c0 = 0; c0 < columns; c0 += 16)
+      for (int r = r0; r < std::min(r0 + 16, rows); ++r)
+        for (int c = c0; c < std::min(c0 + 16, columns); ++c)
+          P[static_cast<std::ptrdiff_t>(c) * ldp + r] = S[static_cast<std::ptrdiff_t>(r) * lds + c];
+}
+}  // namespace
+
+void matrix_transpose(int rows, int columns, const float* S, int lds, float* P, int ldp) {
+#ifdef RAM_X86_KERNELS
+  if (gemm_active_path() != GemmPath::scalar) {
+    transpose_avx2(rows, columns, S, lds, P, ldp);
+    return;
+  }
+#endif
+  transpose_loop(rows, columns, S, lds, P, ldp);
+}
+
+void matrix_transpose(int rows, int columns, const double* S, int lds, double* P, int ldp) {
+  transpose_loop(rows, columns, S, lds, P, ldp);
 }

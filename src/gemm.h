@@ -43,6 +43,11 @@ std::vector<GemmPath> gemm_paths_available();
 GemmPath gemm_active_path();
 const char* gemm_path_name(GemmPath path);
 
+// P [columns, rows] = S^T for S [rows, columns], with row strides lds and ldp:
+// the AVX copy when the active path is a SIMD one, else a plain loop.
+void matrix_transpose(int rows, int columns, const float* S, int lds, float* P, int ldp);
+void matrix_transpose(int rows, int columns, const double* S, int lds, double* P, int ldp);
+
 // The naive triple loop: the definition of the product.
 template <class T>
 void gemm_reference(Trans trans_a, Trans trans_b, int M, int N, int K,

@@ -55,3 +55,7 @@ void gemm_avx2(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A
 }
 
 double fma_loop_avx2(long long rounds) { return fma_loop<Avx2>(rounds); }
+
+void transpose_avx2(int rows, int columns, const float* S, int lds, float* P, int ldp) {
+  transpose(rows, columns, S, lds, P, ldp);
+}

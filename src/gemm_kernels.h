@@ -18,6 +18,10 @@ void gemm_avx2(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A
 void gemm_avx512(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
                  const float* B, int ldb, float* C, int ldc, bool accumulate);
 
+// P[c, r] = S[r, c] for S [rows, columns] (gemm_tiles.h's blocked transpose
+// in AVX registers; AVX-512 machines run it too).
+void transpose_avx2(int rows, int columns, const float* S, int lds, float* P, int ldp);
+
 // Runs `rounds` rounds of independent register-only FMA chains (no memory
 // traffic) and returns the number of floating-point operations done, for the
 // peak measurement of gemm_bench.cpp.

@@ -6,6 +6,7 @@
 
 #include "gemm.h"
 #include "model.h"
+#include "vectorize.h"
 
 // y[B, out] = x[B, in] W[in, out] + b[out]
 void linear_forward(int B, const real* x, int ldx, const LinearParams& p, real* y, int ldy) {
@@ -44,7 +45,7 @@ void linear_backward_input(int B, const real* dy, int lddy, const LinearParams& 
     gemm(Trans::no, Trans::yes, B, p.in, p.out, dy, lddy, p.W, p.out, dx, lddx, accumulate_dx);
 }
 
-void relu_forward(int B, int n, real* y, int ldy) {
+RAM_VECTORIZE void relu_forward(int B, int n, real* y, int ldy) {
   for (int r = 0; r < B; ++r) {
     real* y_r = y + static_cast<std::size_t>(r) * ldy;
     // max, not a branch: the sign of a unit is a coin toss, and a mispredicted
@@ -55,7 +56,7 @@ void relu_forward(int B, int n, real* y, int ldy) {
 
 // Forward was y = max(0, a), so da = dy * [y > 0]. Reading the output rather
 // than the input saves storing a; at a == 0 exactly both give 0.
-void relu_backward(int B, int n, const real* y, int ldy, real* dy, int lddy) {
+RAM_VECTORIZE void relu_backward(int B, int n, const real* y, int ldy, real* dy, int lddy) {
   for (int r = 0; r < B; ++r) {
     const real* y_r = y + static_cast<std::size_t>(r) * ldy;
     real* dy_r = dy + static_cast<std::size_t>(r) * lddy;

@@ -7,6 +7,8 @@
 // difference is a factor of 10 in the step.
 #include "optimizer.h"
 
+#include "vectorize.h"
+
 #include "thread_pool.h"
 
 #include <algorithm>
@@ -51,17 +53,36 @@ void Optimizer::step(ThreadPool& pool, real* params, const real* grads, double l
                                       element_range_begin(n, parts, k + 1)); });
 }
 
+namespace {
+
+// v = momentum * v + (1 - dampening) * g;  theta -= lr * v
+RAM_VECTORIZE void sgd_update(std::size_t begin, std::size_t end, real* params, const real* grads, real* v,
+                              real mu, real keep, real rate) {
+  for (std::size_t i = begin; i < end; ++i) {
+    v[i] = mu * v[i] + keep * grads[i];
+    params[i] -= rate * v[i];
+  }
+}
+
+// m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  theta -= step m / (sqrt(v) + eps)
+RAM_VECTORIZE void adam_update(std::size_t begin, std::size_t end, real* params, const real* grads, real* m,
+                               real* v, real b1, real b2, real step_size, real eps) {
+  for (std::size_t i = begin; i < end; ++i) {
+    const real g = grads[i];
+    m[i] = b1 * m[i] + (1 - b1) * g;
+    v[i] = b2 * v[i] + (1 - b2) * g * g;
+    params[i] -= step_size * m[i] / (std::sqrt(v[i]) + eps);
+  }
+}
+
+}  // namespace
+
 void Optimizer::update(real* params, const real* grads, double lr, std::size_t begin,
                        std::size_t end) {
   if (config_.kind == OptimizerKind::sgd) {
-    // v = momentum * v + (1 - dampening) * g;  theta -= lr * v
-    const real mu = static_cast<real>(config_.momentum), rate = static_cast<real>(lr);
-    const real keep = static_cast<real>(1 - config_.dampening);
-    real* v = first.data();
-    for (std::size_t i = begin; i < end; ++i) {
-      v[i] = mu * v[i] + keep * grads[i];
-      params[i] -= rate * v[i];
-    }
+    // Torch's damped momentum (dpnn), v = M v + (1 - D) g.
+    sgd_update(begin, end, params, grads, first.data(), static_cast<real>(config_.momentum),
+               static_cast<real>(1 - config_.dampening), static_cast<real>(lr));
     return;
   }
   // Adam: m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
@@ -72,13 +93,6 @@ void Optimizer::update(real* params, const real* grads, double lr, std::size_t b
   const double correction2 = 1 - std::pow(b2, static_cast<double>(steps));
   const real step_size = static_cast<real>(lr * std::sqrt(correction2) / correction1);
   const real eps_hat = static_cast<real>(config_.eps * std::sqrt(correction2));
-  real* m = first.data();
-  real* v = second.data();
-  const real rb1 = static_cast<real>(b1), rb2 = static_cast<real>(b2);
-  for (std::size_t i = begin; i < end; ++i) {
-    const real g = grads[i];
-    m[i] = rb1 * m[i] + (1 - rb1) * g;
-    v[i] = rb2 * v[i] + (1 - rb2) * g * g;
-    params[i] -= step_size * m[i] / (std::sqrt(v[i]) + eps_hat);
-  }
+  adam_update(begin, end, params, grads, first.data(), second.data(), static_cast<real>(b1), static_cast<real>(b2),
+              step_size, eps_hat);
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "gemm.h"
 #include "model.h"
 #include "random.h"
 
@@ -115,12 +116,7 @@ void Parameters::refresh_transposes() {
   real* next = transposed_.data();
   for (LinearParams* p : layers) {
     if (!p->W || p->out < kTransposeMinOut) continue;
-    // Wt[o, i] = W[i, o], in blocks of 16 x 16 so both sides stay in cache.
-    for (int i0 = 0; i0 < p->in; i0 += 16)
-      for (int o0 = 0; o0 < p->out; o0 += 16)
-        for (int i = i0; i < std::min(i0 + 16, p->in); ++i)
-          for (int o = o0; o < std::min(o0 + 16, p->out); ++o)
-            next[static_cast<std::size_t>(o) * p->in + i] = p->W[static_cast<std::size_t>(i) * p->out + o];
+    matrix_transpose(p->in, p->out, p->W, p->out, next, p->in);  // Wt[o, i] = W[i, o]
     p->Wt = next;
     next += static_cast<std::size_t>(p->in) * p->out;
   }

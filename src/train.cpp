@@ -25,6 +25,7 @@
 #include "checkpoint.h"
 #include "random.h"
 #include "thread_pool.h"
+#include "vectorize.h"
 
 namespace fs = std::filesystem;
 
@@ -68,6 +69,19 @@ class Progress {
   Clock::time_point start_ = Clock::now();
   double last_ = 0;
 };
+
+// sum[i] += g[i] for i in [begin, end).
+RAM_VECTORIZE void add_into(std::size_t begin, std::size_t end, real* sum, const real* g) {
+  for (std::size_t i = begin; i < end; ++i) sum[i] += g[i];
+}
+
+// Whether x[begin, end) is all finite: x - x is 0 for a finite x and NaN for
+// NaN or infinity. An OR of comparisons, not a sum, so it vectorises.
+RAM_VECTORIZE bool all_finite(std::size_t begin, std::size_t end, const real* x) {
+  int bad = 0;
+  for (std::size_t i = begin; i < end; ++i) bad |= (x[i] - x[i]) != 0;
+  return bad == 0;
+}
 
 // Finds the first non-finite gradient; returns the block name or "".
 std::string non_finite_block(const Parameters& grads) {
@@ -213,14 +227,8 @@ EpisodeLoss BatchGradient::compute(ThreadPool& pool, Parameters& params, const L
     const std::size_t begin = element_range_begin(n, parts, part), end = element_range_begin(n, parts, part + 1);
     real* sum = grads_.data();
     std::copy(shard_grads_[0]->data() + begin, shard_grads_[0]->data() + end, sum + begin);
-    for (int k = 1; k < S; ++k) {
-      const real* g = shard_grads_[k]->data();
-      for (std::size_t i = begin; i < end; ++i) sum[i] += g[i];
-    }
-    // x * 0 is 0 for a finite x and NaN for NaN or infinity.
-    real check = 0;
-    for (std::size_t i = begin; i < end; ++i) check += sum[i] * 0;
-    finite[part] = check == 0;
+    for (int k = 1; k < S; ++k) add_into(begin, end, sum, shard_grads_[k]->data());
+    finite[part] = all_finite(begin, end, sum);
   });
   finite_ = std::all_of(finite.begin(), finite.end(), [](char f) { return f != 0; });
   EpisodeLoss loss = shard_loss_[0];

@@ -363,3 +363,22 @@ TEST_CASE("gemm: invalid arguments throw std::invalid_argument") {
                                  2, c, 2, false),
                   std::invalid_argument);
 }
+
+TEST_CASE("matrix_transpose: P = S^T exactly, on awkward sizes and strides") {
+  for (int rows : {1, 3, 8, 17, 255}) {
+    for (int columns : {1, 7, 16, 33, 257}) {
+      CAPTURE(rows);
+      CAPTURE(columns);
+      const int lds = columns + 3, ldp = rows + 5;
+      std::vector<float> S(static_cast<std::size_t>(rows) * lds), P(static_cast<std::size_t>(columns) * ldp, -1.0f);
+      for (std::size_t i = 0; i < S.size(); ++i) S[i] = static_cast<float>(i % 1013) * 0.5f;
+      matrix_transpose(rows, columns, S.data(), lds, P.data(), ldp);
+      int wrong = 0;
+      for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < columns; ++c) wrong += P[static_cast<std::size_t>(c) * ldp + r] != S[static_cast<std::size_t>(r) * lds + c];
+      CHECK(wrong == 0);
+      // The padding of each row of P is left alone.
+      CHECK(P[static_cast<std::size_t>(rows)] == -1.0f);
+    }
+  }
+}
