@@ -38,19 +38,23 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Variant {
-  std::string name;   // in run directory names and CSV files
+  std::string run;    // in run directory names
+  std::string name;   // in CSV files
   std::string label;  // in the legend
   CoreKind core;
   LocatorKind locator;
   RewardKind reward;
 };
 
-const Variant kLinear{"linear", "linear locator (RAM)", CoreKind::rnn, LocatorKind::linear, RewardKind::classify};
-const Variant kLstmLocator{"lstm-locator", "LSTM locator (seed)", CoreKind::rnn, LocatorKind::lstm,
+const Variant kLinear{"linear", "linear", "linear locator (RAM)", CoreKind::rnn, LocatorKind::linear, RewardKind::classify};
+// The same runs, named for what the reward experiments compare.
+const Variant kClassify{"linear", "classify", "classification reward (RAM)", CoreKind::rnn, LocatorKind::linear,
+                        RewardKind::classify};
+const Variant kLstmLocator{"lstm-locator", "lstm-locator", "LSTM locator (seed)", CoreKind::rnn, LocatorKind::lstm,
                            RewardKind::classify};
-const Variant kLstmCore{"lstm-core", "LSTM core", CoreKind::lstm, LocatorKind::linear, RewardKind::classify};
-const Variant kChange{"change", "change reward (seed eq. 2)", CoreKind::rnn, LocatorKind::linear, RewardKind::change};
-const Variant kLowStd{"lowstd", "low-std reward (seed code)", CoreKind::rnn, LocatorKind::linear,
+const Variant kLstmCore{"lstm-core", "lstm-core", "LSTM core", CoreKind::lstm, LocatorKind::linear, RewardKind::classify};
+const Variant kChange{"change", "change", "change reward (seed eq. 2)", CoreKind::rnn, LocatorKind::linear, RewardKind::change};
+const Variant kLowStd{"lowstd", "lowstd", "low-std reward (seed code)", CoreKind::rnn, LocatorKind::linear,
                       RewardKind::lowstd};
 
 std::string dataset_title(const std::string& dataset) {
@@ -74,7 +78,7 @@ TrainConfig run_config(const ExperimentConfig& e, const std::string& dataset, co
   if (c.optimizer.decay_epochs < 0) c.optimizer.decay_epochs = e.epochs;
   c.seed = static_cast<uint64_t>(seed);
   c.max_minutes = 0;
-  c.out_dir = e.out_dir + "/runs/" + dataset + "-" + v.name + "-e" + std::to_string(e.epochs) + "-s" +
+  c.out_dir = e.out_dir + "/runs/" + dataset + "-" + v.run + "-e" + std::to_string(e.epochs) + "-s" +
               std::to_string(seed);
   return c;
 }
@@ -370,11 +374,11 @@ void run_experiment(ExperimentConfig e) {
   if (e.name == "fig4") {
     accuracy_experiment(e, {kLinear, kLstmLocator, kLstmCore}, "fig4", "Test accuracy");
   } else if (e.name == "collapse") {
-    accuracy_experiment(e, {kLinear, kChange, kLowStd}, "collapse", "Test accuracy by reward");
+    accuracy_experiment(e, {kClassify, kChange, kLowStd}, "collapse", "Test accuracy by reward");
   } else if (e.name == "fig2") {
-    glimpse_experiment(e, {kLinear, kChange},
+    glimpse_experiment(e, {kClassify, kChange},
                        {{&kChange, Locations::mean, "change", "change reward (seed eq. 2)"},
-                        {&kLinear, Locations::mean, "classify", "classification reward (RAM)"}},
+                        {&kClassify, Locations::mean, "classify", "classification reward (RAM)"}},
                        false, "Output change per glimpse", "mean ||O_t - O_t-1||");
   } else {
     glimpse_experiment(e, {kLinear, kLstmLocator},
