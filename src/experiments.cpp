@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -129,12 +130,16 @@ std::vector<double> test_accuracy(const std::string& run_dir, int epochs) {
     if (name == "test_error") column = k;
   if (column < 0) throw std::runtime_error(path + ": no test_error column");
   std::vector<double> accuracy;
-  while (std::getline(in, line)) {
+  for (int number = 2; std::getline(in, line); ++number) {
     std::stringstream row(line);
     std::string cell;
-    for (int i = 0; i <= column && std::getline(row, cell, ','); ++i) {
-    }
-    accuracy.push_back(1.0 - std::stod(cell));
+    int cells = 0;
+    while (cells <= column && std::getline(row, cell, ',')) ++cells;
+    char* end = nullptr;
+    const double error = cells > column ? std::strtod(cell.c_str(), &end) : 0;
+    if (cells <= column || end == cell.c_str() || *end || !(error >= 0 && error <= 1))
+      throw std::runtime_error(path + ": line " + std::to_string(number) + " has no test error in [0, 1]");
+    accuracy.push_back(1.0 - error);
   }
   if (static_cast<int>(accuracy.size()) < epochs)
     throw std::runtime_error(path + ": " + std::to_string(accuracy.size()) + " epochs, expected " +

@@ -181,6 +181,13 @@ TEST_CASE("experiments: every quick mode writes its CSV and PNG; runs are shared
   ExperimentConfig other = quick("fig2", data_dir.path(), out.path());
   other.base.optimizer.lr = 0.5;
   CHECK(contains(error_of([&] { run_experiment(other); }), "mnist-linear-e1-s1: holds a run with other settings"));
+  // A damaged metrics.csv is named, with the line.
+  {
+    std::ofstream damaged(out.file("runs/mnist-lstm-core-e1-s1/metrics.csv"), std::ios::app);
+    damaged << "2,0.001,oops\n";
+  }
+  CHECK(contains(error_of([&] { run_experiment(quick("fig4", data_dir.path(), out.path())); }),
+                 "mnist-lstm-core-e1-s1/metrics.csv: line 3 has no test error in [0, 1]"));
   ExperimentConfig unknown = quick("fig9", data_dir.path(), out.path());
   CHECK_THROWS_WITH_AS(run_experiment(unknown), doctest::Contains("unknown experiment 'fig9'"), std::invalid_argument);
 }
