@@ -44,5 +44,17 @@ expect 2 "--split: 'train' is not one of valid, test" -- "$ram" eval --checkpoin
 printf 'not a checkpoint at all' >"$tmp/junk.bin"
 expect 2 "$tmp/junk.bin: not a ram checkpoint" -- "$ram" eval --checkpoint "$tmp/junk.bin"
 
+expect 2 "experiment: name one of fig2, fig3, fig4, collapse" -- "$ram" experiment
+expect 2 "unknown experiment 'fig9'" -- "$ram" experiment fig9 --out "$tmp/exp"
+expect 2 "experiment: --out DIR is required" -- "$ram" experiment fig4
+expect 2 "--core: set by the experiment" -- "$ram" experiment fig4 --out "$tmp/exp" --core lstm
+expect 2 "--datasets: unknown data set 'svhn'" -- "$ram" experiment fig4 --out "$tmp/exp" --datasets mnist,svhn
+expect 2 "--datasets: fig2 draws one data set" -- "$ram" experiment fig2 --out "$tmp/exp" --datasets mnist,cifar10
+expect 2 "show: --checkpoint RUN_DIR/model.bin is required" -- "$ram" show --out "$tmp/g.png"
+expect 2 "show: give --out FILE.png, --animate DIR, or both" -- "$ram" show --checkpoint "$tmp/x.bin"
+expect 2 "--count: 0 is outside 1..100" -- "$ram" show --checkpoint "$tmp/x.bin" --out "$tmp/g.png" --count 0
+expect 2 "$tmp/x.bin: cannot open" -- "$ram" show --checkpoint "$tmp/x.bin" --out "$tmp/g.png"
+expect 2 "--seed: only with --untrained or --sample" -- "$ram" show --checkpoint "$tmp/x.bin" --out "$tmp/g.png" --seed 3
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
