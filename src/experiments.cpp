@@ -254,7 +254,7 @@ void accuracy_experiment(const ExperimentConfig& e, const std::vector<Variant>& 
       }
     const std::string file = e.datasets.size() > 1 || name == "fig4" ? name + "-" + dataset : name;
     write_figure(e.out_dir, file, what + ", " + dataset_title(dataset) + seeds_note(e.seeds), "epoch",
-                 "test accuracy", curves, 0, 1);
+                 "test accuracy", curves);
     for (const Curve& c : curves) {
       const std::size_t last = c.x.size() - 1;
       std::printf("%s %s %s: test accuracy at epoch %d: mean %.4f, min %.4f, max %.4f; best epoch mean %.4f\n",
