@@ -174,8 +174,9 @@ struct Curve {
 
 // Writes NAME.csv (series, x, mean, min, max, then each seed's value) and
 // NAME.png, each to a temporary name first and then renamed.
-void write_figure(const std::string& dir, const std::string& name, const std::string& title, const std::string& x_label,
-                  const std::string& y_label, const std::vector<Curve>& curves, double y_lo = 0, double y_hi = 0) {
+void write_figure(const std::string& dir, const std::string& name, const std::string& title,
+                  const std::string& subtitle, const std::string& x_label, const std::string& y_label,
+                  const std::vector<Curve>& curves) {
   const std::string csv = dir + "/" + name + ".csv", png = dir + "/" + name + ".png";
   std::size_t seeds = 0;
   for (const Curve& c : curves) seeds = std::max(seeds, c.per_seed.size());
@@ -205,8 +206,7 @@ void write_figure(const std::string& dir, const std::string& name, const std::st
   plot.title = title;
   plot.x_label = x_label;
   plot.y_label = y_label;
-  plot.y_lo = y_lo;
-  plot.y_hi = y_hi;
+  plot.subtitle = subtitle;
   for (const Curve& c : curves) {
     PlotSeries s;
     s.label = c.label;
@@ -231,6 +231,15 @@ std::vector<double> range_1_to(int n) {
   return x;
 }
 
+// The training settings the runs share, for the figure's subtitle.
+std::string setup_note(const TrainConfig& c) {
+  char s[160];
+  std::snprintf(s, sizeof s, "%s lr %g, batch %d, %d glimpses, sigma %g, REINFORCE %s",
+                c.optimizer.kind == OptimizerKind::adam ? "Adam" : "SGD", c.optimizer.lr, c.batch, c.model.glimpses,
+                c.model.sigma, c.loss.reinforce_into_core ? "into the core (Torch)" : "stopped at the core");
+  return s;
+}
+
 std::string seeds_note(int seeds) {
   return seeds > 1 ? " (mean, band: range over " + std::to_string(seeds) + " seeds)" : "";
 }
@@ -253,8 +262,8 @@ void accuracy_experiment(const ExperimentConfig& e, const std::vector<Variant>& 
         curves[k].per_seed.push_back(test_accuracy(c.out_dir, e.epochs));
       }
     const std::string file = e.datasets.size() > 1 || name == "fig4" ? name + "-" + dataset : name;
-    write_figure(e.out_dir, file, what + ", " + dataset_title(dataset) + seeds_note(e.seeds), "epoch",
-                 "test accuracy", curves);
+    write_figure(e.out_dir, file, what + ", " + dataset_title(dataset) + seeds_note(e.seeds), setup_note(e.base),
+                 "epoch", "test accuracy", curves);
     for (const Curve& c : curves) {
       const std::size_t last = c.x.size() - 1;
       std::printf("%s %s %s: test accuracy at epoch %d: mean %.4f, min %.4f, max %.4f; best epoch mean %.4f\n",
@@ -300,8 +309,8 @@ void glimpse_experiment(const ExperimentConfig& e, const std::vector<Variant>& v
       curves[k].per_seed.push_back(nll ? g.nll : g.change);
     }
   }
-  write_figure(e.out_dir, e.name, title + ", " + dataset_title(dataset) + seeds_note(e.seeds), "glimpse t", y_label,
-               curves);
+  write_figure(e.out_dir, e.name, title + ", " + dataset_title(dataset) + seeds_note(e.seeds),
+               setup_note(e.base) + ", " + std::to_string(e.epochs) + " epochs", "glimpse t", y_label, curves);
   for (const Curve& c : curves) {
     std::printf("%s %s:", e.name.c_str(), c.name.c_str());
     for (std::size_t i = 0; i < c.x.size(); ++i) std::printf(" %.4f", c.mean(i));

@@ -76,7 +76,7 @@ Canvas draw_plot(const Plot& plot) {
   for (const PlotSeries& s : plot.series) legend_width = std::max(legend_width, text_width(s.label, kScale));
   legend_width += 60;
   const int plot_w = 640, plot_h = 400;
-  const int left = 20 + kChar + 12 + y_tick_width + 8, top = 20 + kChar + 20;
+  const int left = 20 + kChar + 12 + y_tick_width + 8, top = 20 + kChar + 20 + (plot.subtitle.empty() ? 0 : 14);
   const int right = left + plot_w, bottom = top + plot_h;
   Canvas canvas(right + 24 + legend_width + 20, bottom + 12 + kChar + 14 + kChar + 20);
 
@@ -129,6 +129,7 @@ Canvas draw_plot(const Plot& plot) {
 
   // Labels and legend.
   canvas.text((left + right - text_width(plot.title, kScale)) / 2, 20, plot.title, kInk, kScale);
+  canvas.text((left + right - text_width(plot.subtitle)) / 2, 20 + kChar + 8, plot.subtitle, kInk);
   canvas.text((left + right - text_width(plot.x_label, kScale)) / 2, bottom + 12 + kChar + 14, plot.x_label, kInk, kScale);
   canvas.text_vertical(20, (top + bottom + text_width(plot.y_label, kScale)) / 2, plot.y_label, kInk, kScale);
   const int lx = right + 24;

@@ -17,6 +17,8 @@ struct PlotSeries {
 
 struct Plot {
   std::string title, x_label, y_label;
+  std::string subtitle;  // a smaller line under the title, or ""
+
   std::vector<PlotSeries> series;
   // The y range; when lo >= hi it is fitted to the data (and the bands).
   double y_lo = 0, y_hi = 0;
