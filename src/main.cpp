@@ -315,8 +315,7 @@ int command_eval(int argc, char** argv) {
   c.data_dir = f.text("--data", c.data_dir);
   ModelConfig loaded = c.model;
   DataSplits data = load_dataset(c.dataset, c.data_dir, c.seed, c.model);
-  if (loaded.channels != c.model.channels || loaded.height != c.model.height || loaded.width != c.model.width ||
-      loaded.classes != c.model.classes)
+  if (!loaded.same_images(c.model))
     throw UsageError(c.data_dir + ": images differ in shape from those the checkpoint was trained on");
   Parameters params(c.model);
   restore_parameters(ck, params);

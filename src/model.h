@@ -50,6 +50,10 @@ struct ModelConfig {
   LocatorKind locator = LocatorKind::linear;
 
   int glimpse_features() const { return scales * channels * patch * patch; }  // G
+  // Whether the images (channels, height, width) and classes agree with other's.
+  bool same_images(const ModelConfig& other) const {
+    return channels == other.channels && height == other.height && width == other.width && classes == other.classes;
+  }
   // Throws std::invalid_argument naming the first field out of range.
   void validate() const;
 };

@@ -256,8 +256,7 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
   DataSplits data = load_dataset(cfg.dataset, cfg.data_dir, cfg.seed, cfg.model);
   if (resume) {
     const ModelConfig& saved = resumed.config.model;
-    if (saved.channels != cfg.model.channels || saved.height != cfg.model.height ||
-        saved.width != cfg.model.width || saved.classes != cfg.model.classes)
+    if (!saved.same_images(cfg.model))
       throw std::runtime_error(last_path + ": was trained on images of another shape than those in " +
                                cfg.data_dir);
   }
