@@ -23,7 +23,6 @@
 #include <cstring>
 #include <type_traits>
 
-#include "gemm.h"
 #include "model.h"
 #include "vectorize.h"
 
@@ -119,7 +118,7 @@ void lstm_forward(const LinearParams& in, const LinearParams& rec, int B, int H,
   } else {
     for (int r = 0; r < B; ++r) std::copy(in.b, in.b + H4, gates + static_cast<std::size_t>(r) * H4);
   }
-  if (h_prev) gemm(Trans::no, Trans::no, B, H4, H, h_prev, H, rec.W, H4, gates, H4, true);
+  if (h_prev) linear_multiply(B, h_prev, H, rec, gates, H4, /*accumulate=*/true);
   lstm_gates_forward(B, H, gates, c_prev, c, h);
 }
 

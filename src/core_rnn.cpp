@@ -7,7 +7,6 @@
 // action and baseline networks read. Backpropagation through time is the
 // caller's loop over t = T..1 (ram.cpp); this file is one step of it.
 // W_rec has no bias of its own: b already shifts the sum.
-#include "gemm.h"
 #include "model.h"
 
 void core_rnn_forward(const RamParams& p, int B, int H, const real* g, const real* h_prev,
@@ -15,7 +14,7 @@ void core_rnn_forward(const RamParams& p, int B, int H, const real* g, const rea
   // h = g W_in + b
   linear_forward(B, g, p.core_in.in, p.core_in, h, H);
   // h += h_prev W_rec (h_0 = 0 adds nothing, so t = 1 skips it)
-  if (h_prev) gemm(Trans::no, Trans::no, B, H, H, h_prev, H, p.core_rec.W, H, h, H, true);
+  if (h_prev) linear_multiply(B, h_prev, H, p.core_rec, h, H, /*accumulate=*/true);
   relu_forward(B, H, h, H);
 }
 

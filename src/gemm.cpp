@@ -314,3 +314,58 @@ void matrix_transpose(int rows, int columns, const float* S, int lds, float* P, 
 void matrix_transpose(int rows, int columns, const double* S, int lds, double* P, int ldp) {
   transpose_loop(rows, columns, S, lds, P, ldp);
 }
+
+// ---------------------------------------------------------------------------
+// Column panels
+
+namespace {
+
+template <class T>
+void pack_panels(Trans trans, int K, int N, const T* B, int ldb, T* panels) {
+  if (K < 0 || N < 0) throw std::invalid_argument("pack_column_panels: negative size");
+  if (ldb < (trans == Trans::no ? N : K))
+    throw std::invalid_argument("pack_column_panels: ldb=" + std::to_string(ldb) +
+                                " is shorter than a row of B");
+  for (int j0 = 0; j0 < N; j0 += kPanelColumns) {
+    const int w = std::min(kPanelColumns, N - j0);
+    T* panel = panels + static_cast<std::ptrdiff_t>(j0) * K;
+    if (trans == Trans::no) {  // rows k of B, columns j0 .. j0 + w
+      for (int k = 0; k < K; ++k)
+        std::memcpy(panel + static_cast<std::ptrdiff_t>(k) * w,
+                    B + static_cast<std::ptrdiff_t>(k) * ldb + j0, sizeof(T) * w);
+    } else {  // B^T's columns j0 .. j0 + w are B's rows j0 .. j0 + w
+      matrix_transpose(w, K, B + static_cast<std::ptrdiff_t>(j0) * ldb, ldb, panel, w);
+    }
+  }
+}
+
+template <class T>
+void multiply_panels(int M, int N, int K, const T* A, int lda, const T* panels, T* C, int ldc,
+                     bool accumulate) {
+  if (N < 0) throw std::invalid_argument("gemm_panels: negative size N=" + std::to_string(N));
+  if (ldc < N)
+    throw std::invalid_argument("gemm_panels: ldc=" + std::to_string(ldc) +
+                                " is shorter than a row of C (" + std::to_string(N) + " elements)");
+  for (int j0 = 0; j0 < N; j0 += kPanelColumns) {
+    const int w = std::min(kPanelColumns, N - j0);
+    gemm(Trans::no, Trans::no, M, w, K, A, lda, panels + static_cast<std::ptrdiff_t>(j0) * K, w,
+         C + j0, ldc, accumulate);
+  }
+}
+
+}  // namespace
+
+void pack_column_panels(Trans trans, int K, int N, const float* B, int ldb, float* panels) {
+  pack_panels(trans, K, N, B, ldb, panels);
+}
+void pack_column_panels(Trans trans, int K, int N, const double* B, int ldb, double* panels) {
+  pack_panels(trans, K, N, B, ldb, panels);
+}
+void gemm_panels(int M, int N, int K, const float* A, int lda, const float* panels, float* C,
+                 int ldc, bool accumulate) {
+  multiply_panels(M, N, K, A, lda, panels, C, ldc, accumulate);
+}
+void gemm_panels(int M, int N, int K, const double* A, int lda, const double* panels, double* C,
+                 int ldc, bool accumulate) {
+  multiply_panels(M, N, K, A, lda, panels, C, ldc, accumulate);
+}

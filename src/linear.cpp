@@ -17,7 +17,14 @@ void linear_forward(int B, const real* x, int ldx, const LinearParams& p, real* 
     else
       std::fill(y_r, y_r + p.out, real(0));
   }
-  gemm(Trans::no, Trans::no, B, p.out, p.in, x, ldx, p.W, p.out, y, ldy, /*accumulate=*/true);
+  linear_multiply(B, x, ldx, p, y, ldy, /*accumulate=*/true);
+}
+
+void linear_multiply(int B, const real* x, int ldx, const LinearParams& p, real* y, int ldy, bool accumulate) {
+  if (p.W_panels)  // W in column panels: Parameters::refresh_panels
+    gemm_panels(B, p.out, p.in, x, ldx, p.W_panels, y, ldy, accumulate);
+  else
+    gemm(Trans::no, Trans::no, B, p.out, p.in, x, ldx, p.W, p.out, y, ldy, accumulate);
 }
 
 // Forward was y = x W + b, so
@@ -39,8 +46,8 @@ void linear_backward(int B, const real* x, int ldx, const real* dy, int lddy,
 
 void linear_backward_input(int B, const real* dy, int lddy, const LinearParams& p, real* dx, int lddx,
                            bool accumulate_dx) {
-  if (p.Wt)  // the same product with W^T stored: Parameters::refresh_transposes
-    gemm(Trans::no, Trans::no, B, p.in, p.out, dy, lddy, p.Wt, p.in, dx, lddx, accumulate_dx);
+  if (p.Wt_panels)  // the same product with W^T stored: Parameters::refresh_panels
+    gemm_panels(B, p.in, p.out, dy, lddy, p.Wt_panels, dx, lddx, accumulate_dx);
   else
     gemm(Trans::no, Trans::yes, B, p.in, p.out, dy, lddy, p.W, p.out, dx, lddx, accumulate_dx);
 }

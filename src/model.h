@@ -68,10 +68,12 @@ struct LinearParams {
   real* W = nullptr;  // [in, out]
   real* b = nullptr;  // [out], or nullptr for a layer without bias
   int in = 0, out = 0;
-  // [out, in]: W transposed, or nullptr. Parameters::refresh_transposes
-  // writes it for the wide layers, so that the backward pass's dx = dy W^T
+  // Copies in column panels (gemm.h), or nullptr. Parameters::refresh_panels
+  // writes them for the wide layers: W_panels holds W, for the forward
+  // y = x W; Wt_panels holds W^T, so that the backward pass's dx = dy W^T
   // runs as a plain product (the fastest GEMM form) instead of dot products.
-  const real* Wt = nullptr;
+  const real* W_panels = nullptr;
+  const real* Wt_panels = nullptr;
 };
 
 struct RamParams {
@@ -108,19 +110,37 @@ class Parameters {
   void init_uniform(uint64_t seed, double range = 0.1);
   const ModelConfig& config() const { return config_; }
   void zero() { flat_.zero(); }
-  // Copies W^T of every layer with out >= kTransposeMinOut into a second
-  // buffer and points the views' Wt at it. The copies are valid until the
-  // weights change: BatchGradient::compute refreshes them before each
-  // backward pass. Without a refresh (a fresh or copied Parameters) Wt is
-  // nullptr and linear_backward multiplies by W^T in place.
-  void refresh_transposes();
-  static constexpr int kTransposeMinOut = 128;
+  // Copies W into column panels for every layer with out >=
+  // kForwardPanelMinOut and W^T for every layer with out >=
+  // kBackwardPanelMinOut, and points the views' W_panels and Wt_panels at
+  // them. The copies are right only until the weights change:
+  // BatchGradient::compute makes them before a batch and drops them after
+  // it, the evaluator makes its own. Without them (a fresh or copied
+  // Parameters, or after drop_panels) the products read W as stored; the
+  // forward gives the same bits either way, the backward the same sums up to
+  // rounding.
+  void refresh_panels() {
+    lay_out_panels();
+    fill_panels(0, 1);
+  }
+  // refresh_panels in two steps, so that threads can share the copying:
+  // lay_out_panels sizes the buffer and points the views at it, then
+  // fill_panels(part, parts) for every part in [0, parts), on any threads at
+  // once, copies every parts-th strip from the part-th on.
+  void lay_out_panels();
+  void fill_panels(int part, int parts);
+  void drop_panels();
+  // Measured on Zen 4 (gemm.h): forward panels pay from rows of 1024 floats
+  // (the LSTM core's 4H) and gain nothing on 256; the transposed copy pays
+  // from 128 outputs, where the product it replaces would run on dot tiles.
+  static constexpr int kForwardPanelMinOut = 512;
+  static constexpr int kBackwardPanelMinOut = 128;
 
  private:
   void lay_out(const ModelConfig& config);
   ModelConfig config_;
   Tensor flat_;
-  Tensor transposed_;  // the Wt copies, when refreshed
+  Tensor panels_;  // the W_panels and Wt_panels copies, when refreshed
   RamParams views_;
   std::vector<ParamBlock> blocks_;
 };
@@ -129,6 +149,9 @@ class Parameters {
 // Building blocks shared by the components (linear.cpp).
 
 void linear_forward(int B, const real* x, int ldx, const LinearParams& p, real* y, int ldy);
+// y = x W, or y += x W if accumulate: the product alone, on W's panels when
+// they are made.
+void linear_multiply(int B, const real* x, int ldx, const LinearParams& p, real* y, int ldy, bool accumulate);
 // Forward was y = x W + b. Adds dW += x^T dy and db += sum_rows dy; writes
 // dx = dy W^T when dx is given (adds into it if accumulate_dx).
 void linear_backward(int B, const real* x, int ldx, const real* dy, int lddy,

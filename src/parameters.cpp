@@ -38,7 +38,7 @@ Parameters::Parameters(const Parameters& other) : config_(other.config_), blocks
   // Re-point every view at this buffer, at the offsets of the other one.
   auto rebase = [&](const LinearParams& src, LinearParams& dst) {
     dst = src;
-    dst.Wt = nullptr;  // the other's transposes are not ours
+    dst.W_panels = dst.Wt_panels = nullptr;  // the other's copies are not ours
     if (!src.W) return;  // a layer this configuration does not have
     dst.W = flat_.data() + (src.W - other.data());
     dst.b = src.b ? flat_.data() + (src.b - other.data()) : nullptr;
@@ -105,21 +105,55 @@ void Parameters::lay_out(const ModelConfig& c) {
   }
 }
 
-void Parameters::refresh_transposes() {
-  RamParams& v = views_;
-  LinearParams* layers[] = {&v.what, &v.where, &v.join, &v.core_in, &v.core_rec,
-                            &v.locator, &v.locator_rec, &v.action, &v.baseline};
+namespace {
+std::vector<LinearParams*> all_layers(RamParams& v) {
+  return {&v.what, &v.where, &v.join, &v.core_in, &v.core_rec, &v.locator, &v.locator_rec, &v.action, &v.baseline};
+}
+}  // namespace
+
+void Parameters::lay_out_panels() {
+  const std::vector<LinearParams*> layers = all_layers(views_);
   std::size_t total = 0;
-  for (const LinearParams* p : layers)
-    if (p->W && p->out >= kTransposeMinOut) total += static_cast<std::size_t>(p->in) * p->out;
-  if (transposed_.size() != total) transposed_.reshape({static_cast<int>(total)});
-  real* next = transposed_.data();
-  for (LinearParams* p : layers) {
-    if (!p->W || p->out < kTransposeMinOut) continue;
-    matrix_transpose(p->in, p->out, p->W, p->out, next, p->in);  // Wt[o, i] = W[i, o]
-    p->Wt = next;
-    next += static_cast<std::size_t>(p->in) * p->out;
+  for (const LinearParams* p : layers) {
+    if (!p->W) continue;
+    const std::size_t size = static_cast<std::size_t>(p->in) * p->out;
+    total += (p->out >= kForwardPanelMinOut ? size : 0) + (p->out >= kBackwardPanelMinOut ? size : 0);
   }
+  if (panels_.size() != total) panels_.reshape({static_cast<int>(total)});
+  real* next = panels_.data();
+  for (LinearParams* p : layers) {
+    if (!p->W) continue;
+    const std::size_t size = static_cast<std::size_t>(p->in) * p->out;
+    p->W_panels = p->out >= kForwardPanelMinOut ? next : nullptr;
+    next += p->W_panels ? size : 0;
+    p->Wt_panels = p->out >= kBackwardPanelMinOut ? next : nullptr;
+    next += p->Wt_panels ? size : 0;
+  }
+}
+
+void Parameters::fill_panels(int part, int parts) {
+  int strip = 0;       // counts the strips of all copies, in layer order
+  real* next = panels_.data();  // walks the layout of lay_out_panels
+  for (const LinearParams* p : all_layers(views_)) {
+    // op(B) = W [in, out] into W_panels: strip j0 is W's columns j0 ..;
+    // op(B) = W^T [out, in] into Wt_panels: strip j0 is W's rows j0 ...
+    for (const Trans form : {Trans::no, Trans::yes}) {
+      if (!(form == Trans::no ? p->W_panels : p->Wt_panels)) continue;
+      real* panels = next;
+      next += static_cast<std::size_t>(p->in) * p->out;
+      const int K = form == Trans::no ? p->in : p->out, N = form == Trans::no ? p->out : p->in;
+      for (int j0 = 0; j0 < N; j0 += kPanelColumns, ++strip) {
+        if (strip % parts != part) continue;
+        const real* source = form == Trans::no ? p->W + j0 : p->W + static_cast<std::size_t>(j0) * p->out;
+        pack_column_panels(form, K, std::min(kPanelColumns, N - j0), source, p->out,
+                           panels + static_cast<std::size_t>(j0) * K);
+      }
+    }
+  }
+}
+
+void Parameters::drop_panels() {
+  for (LinearParams* p : all_layers(views_)) p->W_panels = p->Wt_panels = nullptr;
 }
 
 void Parameters::init_uniform(uint64_t seed, double range) {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -135,7 +136,7 @@ DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_
   return splits;
 }
 
-Evaluator::Evaluator(const ModelConfig& config, int threads) : config_(config) {
+Evaluator::Evaluator(const ModelConfig& config, int threads) : config_(config), weights_(config) {
   for (int t = 0; t < threads; ++t) episodes_.push_back(std::make_unique<Episode>(config, kChunk));
 }
 
@@ -150,6 +151,10 @@ Evaluation Evaluator::run(ThreadPool& pool, const Parameters& params, const Data
   // not interact, so the split of the work does not change the error count
   // (the summed nll may differ in its last bits).
   const ModelConfig& config = config_;
+  if (params.size() != weights_.size())
+    throw std::invalid_argument("Evaluator: the parameters do not belong to the evaluator's model");
+  std::memcpy(weights_.data(), params.data(), params.size() * sizeof(real));
+  weights_.refresh_panels();
   const int chunk = kChunk, tasks = static_cast<int>(episodes_.size());
   const int chunks = (data.count + chunk - 1) / chunk;
   const int T = config.glimpses;
@@ -165,7 +170,7 @@ Evaluation Evaluator::run(ThreadPool& pool, const Parameters& params, const Data
         ep.images[j] = data.image(begin + j);
         ep.labels[j] = data.labels[begin + j];
       }
-      episode_forward(params, ep, Locations::mean);
+      episode_forward(weights_, ep, Locations::mean);
       for (int j = 0; j < n; ++j) {
         wrong[task] += episode_prediction(ep, j) != ep.labels[j];
         nll[task] -= ep.logp.at(j, ep.labels[j]);
@@ -198,7 +203,8 @@ BatchGradient::BatchGradient(const ModelConfig& config, int batch, int shards, c
 EpisodeLoss BatchGradient::compute(ThreadPool& pool, Parameters& params, const LossWeights& weights,
                                    const Dataset& data, const int* indices, uint64_t noise_key) {
   const int B = batch_, S = shards_;
-  params.refresh_transposes();
+  params.lay_out_panels();
+  pool.run(pool.threads(), [&](int part) { params.fill_panels(part, pool.threads()); });
   pool.run(S, [&](int k) {
     const int row0 = k * B / S, rows = (k + 1) * B / S - row0;
     Episode& ep = *episodes_[k];
@@ -217,6 +223,7 @@ EpisodeLoss BatchGradient::compute(ThreadPool& pool, Parameters& params, const L
     episode_rewards(ep);
     shard_loss_[k] = episode_backward(params, *shard_grads_[k], ep, weights, B);
   });
+  params.drop_panels();  // the optimizer is about to change the weights they copy
   // Sum the shards in shard order, each element on its own: the same sum
   // whatever thread ran what, split over the threads by element ranges.
   const std::size_t n = grads_.size();

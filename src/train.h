@@ -42,7 +42,8 @@ struct Evaluation {
 class ThreadPool;
 // Classifies a data set at the policy mean, in chunks of 100 images spread
 // over the pool's threads, each thread with its own workspace, kept between
-// calls so that repeated evaluations allocate nothing.
+// calls so that repeated evaluations allocate nothing. It runs on its own copy
+// of the weights, with their column panels made (Parameters::refresh_panels).
 class Evaluator {
  public:
   Evaluator(const ModelConfig& config, int threads);
@@ -52,6 +53,7 @@ class Evaluator {
   static constexpr int kChunk = 100;
   ModelConfig config_;
   std::vector<std::unique_ptr<Episode>> episodes_;
+  Parameters weights_;
 };
 // One evaluation with a fresh Evaluator.
 Evaluation evaluate(const Parameters& params, const ModelConfig& config, const Dataset& data,

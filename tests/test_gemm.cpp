@@ -382,3 +382,51 @@ TEST_CASE("matrix_transpose: P = S^T exactly, on awkward sizes and strides") {
     }
   }
 }
+
+TEST_CASE("gemm_panels: op(B) in column panels gives the reference product, and gemm's bits") {
+  std::mt19937 rng(11);
+  int compared_bits = 0;
+  for (Trans trans_b : {Trans::no, Trans::yes})
+    for (int N : {1, 17, 64, 65, 130, 257})
+      for (int K : {1, 3, 64, 255})
+        for (int M : {1, 5, 64})
+          for (bool accumulate : {false, true}) {
+            const std::string trans_b_name = trans_name(trans_b);
+            CAPTURE(trans_b_name);
+            CAPTURE(N);
+            CAPTURE(K);
+            CAPTURE(M);
+            CAPTURE(accumulate);
+            const Product p(Trans::no, trans_b, M, N, K, accumulate, 3, rng);
+            // The copy is exactly K * N long: the NaNs after it must not be read
+            // and must survive.
+            std::vector<float> panels(static_cast<std::size_t>(K) * N + 16, kNaN);
+            pack_column_panels(trans_b, K, N, p.B.data(), p.ldb, panels.data());
+            int tail_written = 0;
+            for (std::size_t i = static_cast<std::size_t>(K) * N; i < panels.size(); ++i)
+              tail_written += !std::isnan(panels[i]);
+            CHECK(tail_written == 0);
+            std::vector<float> C_panels = p.C;
+            gemm_panels(M, N, K, p.A.data(), p.lda, panels.data(), C_panels.data(), p.ldc, accumulate);
+            std::vector<double> C_exact, scale;
+            p.reference(C_exact, scale);
+            check_against_reference(p, C_panels, C_exact, scale);
+            // Strips at least a vector wide run the tiles gemm(no, no) would on
+            // op(B) stored plainly: the same bits.
+            if (N % kPanelColumns == 0 || N % kPanelColumns >= 16) {
+              std::vector<float> op_B(static_cast<std::size_t>(K) * N);
+              for (int k = 0; k < K; ++k)
+                for (int j = 0; j < N; ++j)
+                  op_B[static_cast<std::size_t>(k) * N + j] =
+                      trans_b == Trans::no ? p.B[static_cast<std::size_t>(k) * p.ldb + j] : p.B[static_cast<std::size_t>(j) * p.ldb + k];
+              std::vector<float> C_plain = p.C;
+              gemm(Trans::no, Trans::no, M, N, K, p.A.data(), p.lda, op_B.data(), N, C_plain.data(), p.ldc, accumulate);
+              CHECK(same_bits(C_plain, C_panels));
+              ++compared_bits;
+            }
+          }
+  CHECK(compared_bits > 0);
+  std::vector<float> panels(4 * 8), A(2 * 4), C(2 * 8);
+  CHECK_THROWS_AS(gemm_panels(2, 8, 4, A.data(), 4, panels.data(), C.data(), 7, false), std::invalid_argument);
+  CHECK_THROWS_AS(pack_column_panels(Trans::no, 4, 8, panels.data(), 7, panels.data()), std::invalid_argument);
+}

@@ -329,7 +329,7 @@ TEST_CASE("optimizer: gradient-norm clipping scales a long gradient to the ceili
   CHECK(g[0] == doctest::Approx(0.6));
 }
 
-TEST_CASE("parameters: the transposed weights give the backward pass the same gradients, and follow the weights") {
+TEST_CASE("parameters: the weight panels give the same forward bits and backward gradients, and follow the weights") {
   ModelConfig config;
   config.core = CoreKind::lstm;
   Parameters params(config);
@@ -338,15 +338,21 @@ TEST_CASE("parameters: the transposed weights give the backward pass the same gr
   std::vector<int> indices(32);
   for (int i = 0; i < 32; ++i) indices[i] = i;
   ThreadPool pool(2);
-  // BatchGradient refreshes the transposes; a copy of the parameters has none,
-  // so episode_backward on the copy multiplies by W^T in place.
+  // BatchGradient makes the panels for its batch and drops them after it.
   BatchGradient gradient(config, 32, 2);
   gradient.compute(pool, params, LossWeights{}, data, indices.data(), 5);
-  REQUIRE(params.views().core_rec.Wt != nullptr);
-  REQUIRE(params.views().join.Wt != nullptr);
-  CHECK(params.views().action.Wt == nullptr);  // 10 outputs: not worth a copy
+  CHECK(params.views().core_rec.W_panels == nullptr);
+  CHECK(params.views().core_rec.Wt_panels == nullptr);
   const Parameters plain(params);
-  CHECK(plain.views().core_rec.Wt == nullptr);
+  params.refresh_panels();
+  const RamParams& v = params.views();
+  REQUIRE(v.core_in.W_panels != nullptr);  // 4H = 1024 outputs
+  REQUIRE(v.core_rec.W_panels != nullptr);
+  REQUIRE(v.core_rec.Wt_panels != nullptr);
+  REQUIRE(v.join.Wt_panels != nullptr);
+  CHECK(v.join.W_panels == nullptr);     // 256 outputs: the plain product is as fast
+  CHECK(v.action.Wt_panels == nullptr);  // 10 outputs: not worth a copy
+  CHECK(plain.views().core_rec.Wt_panels == nullptr);
   Episode ep(config, 32);
   ep.resize(32);
   for (int j = 0; j < 32; ++j) {
@@ -355,22 +361,53 @@ TEST_CASE("parameters: the transposed weights give the backward pass the same gr
   }
   Rng rng(3);
   for (std::size_t i = 0; i < ep.noise.size(); ++i) ep.noise[i] = static_cast<real>(rng.normal());
-  Parameters with_copies(config), without(config);
-  for (Parameters* grads : {&with_copies, &without}) {
+  Parameters with_panels(config), without(config);
+  std::vector<real> logp_with, logp_without;
+  for (Parameters* grads : {&with_panels, &without}) {
+    const Parameters& weights = grads == &with_panels ? params : plain;
     grads->zero();
-    episode_forward(grads == &with_copies ? params : plain, ep, Locations::sample);
+    episode_forward(weights, ep, Locations::sample);
+    (grads == &with_panels ? logp_with : logp_without).assign(ep.logp.data(), ep.logp.data() + ep.logp.size());
     episode_rewards(ep);
-    episode_backward(grads == &with_copies ? params : plain, *grads, ep, LossWeights{}, 32);
+    episode_backward(weights, *grads, ep, LossWeights{}, 32);
   }
+  CHECK(logp_with == logp_without);  // the forward: the same sums, the same bits
   double largest = 0, worst = 0;
-  for (std::size_t i = 0; i < with_copies.size(); ++i) {
+  for (std::size_t i = 0; i < with_panels.size(); ++i) {
     largest = std::max(largest, std::fabs(static_cast<double>(without.data()[i])));
-    worst = std::max(worst, std::fabs(static_cast<double>(with_copies.data()[i]) - without.data()[i]));
+    worst = std::max(worst, std::fabs(static_cast<double>(with_panels.data()[i]) - without.data()[i]));
   }
   CHECK(largest > 0);
   CHECK(worst <= 1e-5 * largest);  // float rounding of a different summation order
-  // A refresh after the weights change copies the new weights.
-  params.views().core_rec.W[3 * params.views().core_rec.out + 5] = 0.75f;
-  params.refresh_transposes();
-  CHECK(params.views().core_rec.Wt[5 * params.views().core_rec.in + 3] == 0.75f);
+  // A refresh after the weights change copies the new weights: W[3, 70] of
+  // the recurrent weights [256, 1024] is in W's panel 1 (columns 64..127),
+  // row 3, column 6; in W^T's panel 0 (columns 0..63 of W^T [1024, 256]),
+  // row 70, column 3.
+  const LinearParams& rec = params.views().core_rec;
+  rec.W[3 * rec.out + 70] = 0.75f;
+  params.refresh_panels();
+  CHECK(rec.W_panels[64 * rec.in + 3 * 64 + 6] == 0.75f);
+  CHECK(rec.Wt_panels[70 * 64 + 3] == 0.75f);
+  // Filled in three parts, in any order, the copies are the same.
+  Parameters in_parts(params);
+  in_parts.lay_out_panels();
+  for (int part : {2, 0, 1}) in_parts.fill_panels(part, 3);
+  int differ = 0, compared = 0;
+  for (const auto& member : {&RamParams::what, &RamParams::where, &RamParams::join, &RamParams::core_in, &RamParams::core_rec}) {
+    const LinearParams& one = params.views().*member;
+    const LinearParams& three = in_parts.views().*member;
+    const std::size_t size = static_cast<std::size_t>(one.in) * one.out;
+    REQUIRE((one.W_panels == nullptr) == (three.W_panels == nullptr));
+    REQUIRE(three.Wt_panels != nullptr);
+    for (std::size_t i = 0; i < size; ++i) {
+      differ += three.Wt_panels[i] != one.Wt_panels[i];
+      if (one.W_panels) differ += three.W_panels[i] != one.W_panels[i];
+      compared += 1 + (one.W_panels != nullptr);
+    }
+  }
+  CHECK(compared > 4 * 256 * 1024);
+  CHECK(differ == 0);
+  params.drop_panels();
+  CHECK(rec.W_panels == nullptr);
+  CHECK(rec.Wt_panels == nullptr);
 }
