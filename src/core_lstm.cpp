@@ -138,18 +138,20 @@ RAM_VECTORIZE void lstm_gates_backward(int B, int H, const real* c_prev, const r
     real* dc_r = dc + static_cast<std::size_t>(r) * H;
     real* dz_r = dz + static_cast<std::size_t>(r) * H4;
     real* dc_prev_r = dc_prev ? dc_prev + static_cast<std::size_t>(r) * H : nullptr;
-    // Three loops without branches inside, so each vectorises.
+    // Short loops without branches inside, so each vectorises: with more
+    // arrays in one loop, GCC needs more than its 10 run-time overlap checks
+    // and leaves the loop scalar.
+    // Forward was h = o tanh(c): do = dh tanh(c); dc += dh o (1 - tanh(c)^2).
+    // Through the nonlinearities: sigmoid' = s (1 - s), tanh' = 1 - t^2.
     for (int j = 0; j < H; ++j) {
       const real tc = tanh_real(c_r[j]);
-      // Forward was h = o tanh(c): do = dh tanh(c); dc += dh o (1 - tanh(c)^2).
-      const real d_o = dh_r[j] * tc;
-      const real d_c = dc_r[j] + dh_r[j] * o[j] * (1 - tc * tc);
-      // Forward was c = f c_prev + i u: di = dc u, du = dc i (df below).
-      // Through the nonlinearities: sigmoid' = s (1 - s), tanh' = 1 - t^2.
-      dz_r[j] = d_c * u[j] * i[j] * (1 - i[j]);
-      dz_r[2 * H + j] = d_o * o[j] * (1 - o[j]);
-      dz_r[3 * H + j] = d_c * i[j] * (1 - u[j] * u[j]);
-      dc_r[j] = d_c;
+      dz_r[2 * H + j] = dh_r[j] * tc * o[j] * (1 - o[j]);
+      dc_r[j] += dh_r[j] * o[j] * (1 - tc * tc);
+    }
+    // Forward was c = f c_prev + i u: di = dc u, du = dc i (df below).
+    for (int j = 0; j < H; ++j) {
+      dz_r[j] = dc_r[j] * u[j] * i[j] * (1 - i[j]);
+      dz_r[3 * H + j] = dc_r[j] * i[j] * (1 - u[j] * u[j]);
     }
     // df = dc c_prev (zero at t = 1, where c_0 = 0); dc_prev = dc f.
     if (c_prev_r) {

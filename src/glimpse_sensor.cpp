@@ -14,6 +14,7 @@
 // n it is as centred on c as pixels allow.
 //
 // Not differentiable in l, and not meant to be: l is trained by REINFORCE.
+#include <algorithm>
 #include <cmath>
 
 #include "model.h"
@@ -58,17 +59,15 @@ void glimpse_sensor(const ModelConfig& config, int B, const uint8_t* const* imag
         const uint8_t* plane = image + static_cast<std::size_t>(c) * Hi * Wi;
         real* out = rho_b + static_cast<std::size_t>(s * C + c) * P * P;  // [P, P]
         for (int py = 0; py < P; ++py) {
+          // The cell's rows and columns cut to the image: outside pixels
+          // count as zero, so they are simply not added.
+          const int y_begin = std::max(y0 + py * pool, 0), y_end = std::min(y0 + (py + 1) * pool, Hi);
           for (int px = 0; px < P; ++px) {
-            // Average of the pool x pool cell; outside pixels count as zero.
-            real sum = 0;
-            for (int dy = 0; dy < pool; ++dy) {
-              const int y = y0 + py * pool + dy;
-              if (y < 0 || y >= Hi) continue;
+            const int x_begin = std::max(x0 + px * pool, 0), x_end = std::min(x0 + (px + 1) * pool, Wi);
+            real sum = 0;  // the average of the pool x pool cell
+            for (int y = y_begin; y < y_end; ++y) {
               const uint8_t* row = plane + static_cast<std::size_t>(y) * Wi;
-              for (int dx = 0; dx < pool; ++dx) {
-                const int x = x0 + px * pool + dx;
-                if (x >= 0 && x < Wi) sum += kByteToUnit.v[row[x]];
-              }
+              for (int x = x_begin; x < x_end; ++x) sum += kByteToUnit.v[row[x]];
             }
             out[py * P + px] = sum / cell_area;
           }
