@@ -83,7 +83,7 @@ MNIST_DIR ?= data/mnist
 RUN_DIR   ?= runs/quick
 run: build/ram
 	sh data/fetch_mnist.sh $(MNIST_DIR)
-	build/ram train --dataset mnist --data $(MNIST_DIR) --epochs 100 --max-minutes 7 --out $(RUN_DIR)
+	build/ram train --dataset mnist --data $(MNIST_DIR) --scales 3 --lr 0.0005 --epochs 60 --max-minutes 7 --out $(RUN_DIR)
 	build/ram show --checkpoint $(RUN_DIR)/model.bin --count 16 --out $(RUN_DIR)/glimpses.png
 
 DEBUG_FLAGS := -std=c++17 -Wall -Wextra -pthread -Isrc -g -O1 -fsanitize=address,undefined \
