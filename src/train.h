@@ -67,8 +67,9 @@ class BatchGradient {
   BatchGradient(const ModelConfig& config, int batch, int shards, const RewardConfig& reward = {});
   // Images data[indices[0..batch-1]]; the policy noise of row j is drawn from
   // Rng(mix_key(noise_key, j)). Leaves the gradient in grads() and returns
-  // the summed loss terms (already divided by the batch size). Refreshes
-  // the parameters' transposed weights first (Parameters::refresh_transposes).
+  // the summed loss terms (already divided by the batch size). Makes the
+  // parameters' weight panels for the batch and drops them after it
+  // (Parameters::lay_out_panels, fill_panels, drop_panels).
   EpisodeLoss compute(ThreadPool& pool, Parameters& params, const LossWeights& weights,
                       const Dataset& data, const int* indices, uint64_t noise_key);
   const Parameters& grads() const { return grads_; }
