@@ -4,6 +4,7 @@
 // from the same configuration lines up element for element with the weights,
 // and a checkpoint is the flat array written out in order.
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <stdexcept>
 
@@ -106,13 +107,15 @@ void Parameters::lay_out(const ModelConfig& c) {
 }
 
 namespace {
-std::vector<LinearParams*> all_layers(RamParams& v) {
+// Every layer's view, in layout order. An array, not a vector: the panel
+// functions run once per batch and allocate nothing.
+std::array<LinearParams*, 9> all_layers(RamParams& v) {
   return {&v.what, &v.where, &v.join, &v.core_in, &v.core_rec, &v.locator, &v.locator_rec, &v.action, &v.baseline};
 }
 }  // namespace
 
 void Parameters::lay_out_panels() {
-  const std::vector<LinearParams*> layers = all_layers(views_);
+  const std::array<LinearParams*, 9> layers = all_layers(views_);
   std::size_t total = 0;
   for (const LinearParams* p : layers) {
     if (!p->W) continue;
