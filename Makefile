@@ -20,14 +20,16 @@ LDFLAGS  += -pthread
 # the scalar path alone.
 ARCH := $(shell $(CXX) -dumpmachine 2>/dev/null | cut -d- -f1)
 SIMD ?= $(if $(filter x86_64 amd64,$(ARCH)),x86,none)
-SIMD_SRC := src/gemm_avx2.cpp src/gemm_avx512.cpp
+SIMD_SRC := src/kernels/gemm_avx2.cpp src/kernels/gemm_avx512.cpp
 ifeq ($(SIMD),x86)
   CXXFLAGS += -DRAM_X86_KERNELS
 else
   SIMD_SRC_SKIP := $(SIMD_SRC)
 endif
 
-LIB_SRC  := $(filter-out src/main.cpp $(SIMD_SRC_SKIP),$(wildcard src/*.cpp))
+# The layers of src/, lowest first (tests/include_layers.sh checks that
+# includes point downward): kernels, datasets and model, train, tools.
+LIB_SRC  := $(filter-out src/tools/main.cpp $(SIMD_SRC_SKIP),$(wildcard src/*/*.cpp))
 F32_OBJ  := $(LIB_SRC:src/%.cpp=build/f32/%.o)
 F64_OBJ  := $(LIB_SRC:src/%.cpp=build/f64/%.o)
 TEST_F32 := $(wildcard tests/test_*.cpp) tests/doctest_main.cpp
@@ -42,7 +44,7 @@ $(DEPS_STAMP):
 	@sh data/install_deps.sh
 	@touch $@
 
-build/ram: $(F32_OBJ) build/f32/main.o
+build/ram: $(F32_OBJ) build/f32/tools/main.o
 	$(CXX) $(LDFLAGS) -o $@ $^
 
 # Every object also depends on this file, so that a change of flags rebuilds it.
@@ -60,8 +62,8 @@ build/f64/tests/%.o: tests/%.cpp Makefile | $(DEPS_STAMP)
 	$(CXX) $(CXXFLAGS) -DRAM_DOUBLE -c -o $@ $<
 
 # Only the kernel files are compiled for the wider instruction sets.
-build/f32/gemm_avx2.o build/f64/gemm_avx2.o: CXXFLAGS += -mavx2 -mfma
-build/f32/gemm_avx512.o build/f64/gemm_avx512.o: CXXFLAGS += -mavx512f -mavx512vl -mfma
+build/f32/kernels/gemm_avx2.o build/f64/kernels/gemm_avx2.o: CXXFLAGS += -mavx2 -mfma
+build/f32/kernels/gemm_avx512.o build/f64/kernels/gemm_avx512.o: CXXFLAGS += -mavx512f -mavx512vl -mfma
 
 build/test_f32: $(TEST_F32:tests/%.cpp=build/f32/tests/%.o) $(F32_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^
@@ -73,6 +75,7 @@ build/test_f64: $(TEST_F64:tests/%.cpp=build/f64/tests/%.o) $(F64_OBJ)
 test: build/test_f64 build/test_f32 build/ram
 	build/test_f64
 	build/test_f32
+	sh tests/include_layers.sh
 	sh tests/doc_links.sh
 	sh tests/cli.sh build/ram
 
@@ -88,12 +91,12 @@ run: build/ram
 
 DEBUG_FLAGS := -std=c++17 -Wall -Wextra -pthread -Isrc -g -O1 -fsanitize=address,undefined \
                $(if $(filter x86,$(SIMD)),-DRAM_X86_KERNELS)
-DEBUG_OBJ   := $(patsubst src/%.cpp,build/debug/%.o,$(filter-out $(SIMD_SRC_SKIP),$(wildcard src/*.cpp)))
+DEBUG_OBJ   := $(patsubst src/%.cpp,build/debug/%.o,$(filter-out $(SIMD_SRC_SKIP),$(wildcard src/*/*.cpp)))
 build/debug/%.o: src/%.cpp | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(DEBUG_FLAGS) -c -o $@ $<
-build/debug/gemm_avx2.o: DEBUG_FLAGS += -mavx2 -mfma
-build/debug/gemm_avx512.o: DEBUG_FLAGS += -mavx512f -mavx512vl -mfma
+build/debug/kernels/gemm_avx2.o: DEBUG_FLAGS += -mavx2 -mfma
+build/debug/kernels/gemm_avx512.o: DEBUG_FLAGS += -mavx512f -mavx512vl -mfma
 debug: build/ram-debug
 build/ram-debug: $(DEBUG_OBJ)
 	$(CXX) $(DEBUG_FLAGS) -o $@ $^
@@ -102,4 +105,4 @@ clean:
 	rm -rf build
 
 .PHONY: all test bench run debug clean
--include $(wildcard build/*/*.d build/*/tests/*.d)
+-include $(wildcard build/*/*/*.d build/*/tests/*.d)

@@ -21,7 +21,7 @@ for page in README.md docs/*.md docs/results/*.md; do
   done
 done
 for name in $(grep -oh '`[A-Za-z_][A-Za-z_0-9:]*(' docs/*.md | tr -d '`(' | sed 's/.*:://' | sort -u); do
-  if grep -q "[^A-Za-z_0-9]$name(" src/*.cpp src/*.h; then
+  if grep -q "[^A-Za-z_0-9]$name(" src/*/*.cpp src/*/*.h; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))

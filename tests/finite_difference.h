@@ -30,9 +30,9 @@
 #include <string>
 #include <vector>
 
-#include "model.h"
-#include "random.h"
-#include "tensor.h"
+#include "kernels/random.h"
+#include "kernels/tensor.h"
+#include "model/ram.h"
 
 namespace fd {
 

@@ -22,8 +22,10 @@
 #include <vector>
 
 #include "finite_difference.h"
-#include "model.h"
-#include "random.h"
+#include "kernels/random.h"
+#include "model/linear.h"
+#include "model/lstm.h"
+#include "model/ram.h"
 
 namespace {
 

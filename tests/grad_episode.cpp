@@ -45,9 +45,8 @@
 #include <vector>
 
 #include "finite_difference.h"
-#include "model.h"
-#include "ram.h"
-#include "random.h"
+#include "kernels/random.h"
+#include "model/ram.h"
 
 namespace {
 

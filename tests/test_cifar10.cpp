@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "dataset.h"
+#include "datasets/dataset.h"
 #include "test_files.h"
 
 #pragma GCC diagnostic push

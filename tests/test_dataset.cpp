@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "dataset.h"
+#include "datasets/dataset.h"
 #include "test_files.h"
 
 namespace {

@@ -15,12 +15,12 @@
 #include <stb/stb_image.h>
 #pragma GCC diagnostic pop
 
-#include "canvas.h"
-#include "checkpoint.h"
-#include "experiments.h"
-#include "plot.h"
+#include "kernels/thread_pool.h"
 #include "test_files.h"
-#include "thread_pool.h"
+#include "tools/canvas.h"
+#include "tools/experiments.h"
+#include "tools/plot.h"
+#include "train/checkpoint.h"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "dataset.h"
+#include "datasets/dataset.h"
 
 constexpr uint32_t kImagesMagic = 0x00000803;
 constexpr uint32_t kLabelsMagic = 0x00000801;

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "dataset.h"
-#include "gzip.h"
+#include "datasets/dataset.h"
+#include "datasets/gzip.h"
 #include "test_files.h"
 
 namespace {

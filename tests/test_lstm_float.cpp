@@ -10,8 +10,10 @@
 #include <cmath>
 #include <vector>
 
-#include "model.h"
-#include "random.h"
+#include "kernels/random.h"
+#include "model/linear.h"
+#include "model/lstm.h"
+#include "model/ram.h"
 
 TEST_CASE("lstm (float): gates, cell and output match a double computation with std::exp") {
   ModelConfig c;

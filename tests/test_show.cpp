@@ -10,9 +10,9 @@
 #include <stb/stb_image.h>
 #pragma GCC diagnostic pop
 
-#include "show.h"
 #include "test_files.h"
-#include "train.h"
+#include "tools/show.h"
+#include "train/train.h"
 
 TEST_CASE("show: a grid PNG and one frame per glimpse; bad requests are refused") {
   TempDir data_dir, run;

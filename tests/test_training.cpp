@@ -9,12 +9,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "checkpoint.h"
-#include "optimizer.h"
-#include "random.h"
+#include "kernels/random.h"
+#include "kernels/thread_pool.h"
 #include "test_files.h"
-#include "thread_pool.h"
-#include "train.h"
+#include "train/checkpoint.h"
+#include "train/optimizer.h"
+#include "train/train.h"
 
 namespace {
 

@@ -1,0 +1,59 @@
+// fast_exp.h: e^x, sigmoid and tanh for the float program's LSTM gate loops,
+// in plain arithmetic so that the compiler turns those loops into vector code
+// (libm's expf is a call per element, and was half the time of an LSTM
+// training step). The gradient-test build (double) keeps std::exp and
+// std::tanh, so the finite-difference checks see the exact functions.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/tensor.h"
+
+// e^x for the float program, in plain arithmetic so that the compiler turns
+// the gate loops into vector code (libm's expf is a call per element, and was
+// half the time of an LSTM training step): e^x = 2^n e^r with
+// n = round(x / ln 2), r = x - n ln 2 in [-ln2/2, ln2/2], e^r by its Taylor
+// polynomial to degree 7 (relative error below 1e-7, under one float ulp),
+// 2^n written into the exponent bits. Rounding uses the 1.5 * 2^23 trick,
+// which needs no rounding instruction. The gradient-test build (double)
+// keeps std::exp.
+inline float exp_by_polynomial(float x) {
+  // Clamp to [-87, 88] (beyond, 2^n leaves the float range) without a branch,
+  // which would stop the vectoriser: max(x, a) = (x + a + |x - a|) / 2.
+  x = 0.5f * (x - 87.0f + std::fabs(x + 87.0f));
+  x = 0.5f * (x + 88.0f - std::fabs(x - 88.0f));
+  const float round_shift = 12582912.0f;  // 1.5 * 2^23
+  const float n = (x * 1.44269504f + round_shift) - round_shift;
+  // ln 2 in two parts, so that n * ln2 is exact enough for |n| up to 127.
+  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+  float p = 1.0f / 5040;
+  p = p * r + 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float two_to_n;
+  std::memcpy(&two_to_n, &bits, sizeof two_to_n);
+  return p * two_to_n;
+}
+
+inline real exp_real(real x) {
+  if constexpr (std::is_same<real, float>::value)
+    return exp_by_polynomial(x);
+  else
+    return std::exp(x);
+}
+inline real sigmoid(real z) { return real(1) / (real(1) + exp_real(-z)); }
+// tanh(z) = 2 sigmoid(2z) - 1
+inline real tanh_real(real z) {
+  if constexpr (std::is_same<real, float>::value)
+    return real(2) * sigmoid(real(2) * z) - real(1);
+  else
+    return std::tanh(z);
+}

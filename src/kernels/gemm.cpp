@@ -1,0 +1,371 @@
+// gemm.cpp: argument checks, the run-time choice of kernel, and the portable path.
+//
+// gemm() validates its arguments, settles the trivial sizes (M, N or K zero),
+// and hands the product to one of three paths: AVX-512 or AVX2 (gemm_avx512.cpp,
+// gemm_avx2.cpp, built only on x86 and called only when CPUID allows), or the
+// scalar path below, plain C++ for any CPU. The path is picked once per
+// process: the best one the CPU runs, unless RAM_GEMM names another.
+//
+// In the scalar path each element of C is its sum over k in increasing order,
+// from 0, then added to C when accumulating; like the SIMD paths
+// (gemm_tiles.h), its results depend only on the inputs, not on M or on where
+// an element falls. The paths round differently from one another.
+#include "kernels/gemm.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/gemm_kernels.h"
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Argument checks
+
+const char* trans_name(Trans t) { return t == Trans::no ? "no" : "yes"; }
+
+// Throws std::invalid_argument unless the sizes are non-negative, each leading
+// dimension covers a stored row, and the pointers a non-empty product touches
+// are set. A is stored [M, K] (trans_a no) or [K, M] (yes), B [K, N] or [N, K].
+void check_arguments(Trans trans_a, Trans trans_b, int M, int N, int K, const void* A, int lda,
+                     const void* B, int ldb, const void* C, int ldc) {
+  auto fail = [](const std::string& what) { throw std::invalid_argument("gemm: " + what); };
+  if (M < 0 || N < 0 || K < 0)
+    fail("negative size M=" + std::to_string(M) + " N=" + std::to_string(N) +
+         " K=" + std::to_string(K));
+  const int a_row = trans_a == Trans::no ? K : M;
+  const int b_row = trans_b == Trans::no ? N : K;
+  if (lda < a_row)
+    fail("lda=" + std::to_string(lda) + " is shorter than a row of A (" + std::to_string(a_row) +
+         " elements, trans_a=" + trans_name(trans_a) + ")");
+  if (ldb < b_row)
+    fail("ldb=" + std::to_string(ldb) + " is shorter than a row of B (" + std::to_string(b_row) +
+         " elements, trans_b=" + trans_name(trans_b) + ")");
+  if (ldc < N)
+    fail("ldc=" + std::to_string(ldc) + " is shorter than a row of C (" + std::to_string(N) +
+         " elements)");
+  if (M > 0 && N > 0) {
+    if (!C) fail("C is null");
+    if (K > 0 && (!A || !B)) fail("A or B is null");
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The scalar path
+//
+// The broadcast tiles of gemm_tiles.h in plain C++: a block of kScalarRows x
+// kScalarColumns sums of C lives in a local array while k runs, each element of
+// a row of B feeding kScalarRows sums. With the fixed block width, the
+// compiler keeps the sums in vector registers and vectorizes the inner loops.
+// 4 x 8 is 8 of the 16 SSE registers of baseline x86-64; on Zen 4 it ran at
+// 30-35 GFLOP/s, twice as fast as 1 x 16 and a bit faster than 2 x 16, 3 x 8.
+
+constexpr int kScalarRows = 4;
+constexpr int kScalarColumns = 8;
+
+// GCC at -O2 vectorizes the block's loops, and keeps the sums in registers,
+// only once it has unrolled them, which it must be told to do. Clang does all
+// of it unprompted, and vectorizes worse when told to unroll.
+#if defined(__GNUC__) && !defined(__clang__)
+#define UNROLL_FOR_GCC _Pragma("GCC unroll 8")
+#else
+#define UNROLL_FOR_GCC
+#endif
+
+// C[i0 .. i0+Rows, j0 .. j0+columns] = (accumulate ? C : 0) + op(A) * B, for B
+// [K, N] with contiguous rows and op(A)[i, k] = A[i * a_row_step + k *
+// a_k_step]. FullWidth: columns == kScalarColumns, known to the compiler.
+// Kept out of line: inlined into its caller, GCC 12 vectorizes it at half
+// the speed.
+template <int Rows, bool FullWidth>
+[[gnu::noinline]] void scalar_block(int i0, int j0, int columns, int K, const float* A,
+                                    std::ptrdiff_t a_row_step, std::ptrdiff_t a_k_step,
+                                    const float* B, std::ptrdiff_t ldb, float* C,
+                                    std::ptrdiff_t ldc, bool accumulate) {
+  const int width = FullWidth ? kScalarColumns : columns;
+  float sum[Rows][kScalarColumns] = {};
+  for (int k = 0; k < K; ++k) {
+    const float* B_k = B + k * ldb + j0;  // row k of B from column j0
+    UNROLL_FOR_GCC
+    for (int r = 0; r < Rows; ++r) {
+      const float a = A[(i0 + r) * a_row_step + k * a_k_step];
+      UNROLL_FOR_GCC
+      for (int j = 0; j < width; ++j) sum[r][j] += a * B_k[j];
+    }
+  }
+  for (int r = 0; r < Rows; ++r) {
+    float* C_r = C + (i0 + r) * ldc + j0;
+    for (int j = 0; j < width; ++j) C_r[j] = accumulate ? C_r[j] + sum[r][j] : sum[r][j];
+  }
+}
+
+// Rows [i0, i0 + Rows) of C, in blocks of columns.
+template <int Rows>
+void scalar_rows(int i0, int N, int K, const float* A, std::ptrdiff_t a_row_step,
+                 std::ptrdiff_t a_k_step, const float* B, std::ptrdiff_t ldb, float* C,
+                 std::ptrdiff_t ldc, bool accumulate) {
+  int j0 = 0;
+  for (; j0 + kScalarColumns <= N; j0 += kScalarColumns)
+    scalar_block<Rows, true>(i0, j0, kScalarColumns, K, A, a_row_step, a_k_step, B, ldb, C, ldc,
+                             accumulate);
+  if (j0 < N)  // the right edge of C
+    scalar_block<Rows, false>(i0, j0, N - j0, K, A, a_row_step, a_k_step, B, ldb, C, ldc,
+                              accumulate);
+}
+
+// The product of gemm.h on any CPU, arguments validated and M, N, K >= 1.
+void gemm_scalar(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
+                 const float* B, int ldb, float* C, int ldc, bool accumulate) {
+  const float* B_rows = B;  // op(B) [K, N] with contiguous rows
+  std::ptrdiff_t ld_rows = ldb;
+  if (trans_b == Trans::yes) {
+    // B^T into a per-thread buffer that only grows.
+    thread_local std::unique_ptr<float[]> copy;
+    thread_local std::size_t capacity = 0;
+    const std::size_t count = static_cast<std::size_t>(K) * N;
+    if (count > capacity) {
+      copy.reset(new float[count]);
+      capacity = count;
+    }
+    for (std::ptrdiff_t j = 0; j < N; ++j)
+      for (std::ptrdiff_t k = 0; k < K; ++k) copy[k * N + j] = B[j * ldb + k];
+    B_rows = copy.get();
+    ld_rows = N;
+  }
+  const std::ptrdiff_t a_row_step = trans_a == Trans::no ? lda : 1;
+  const std::ptrdiff_t a_k_step = trans_a == Trans::no ? 1 : lda;
+  int i0 = 0;
+  for (; i0 + kScalarRows <= M; i0 += kScalarRows)
+    scalar_rows<kScalarRows>(i0, N, K, A, a_row_step, a_k_step, B_rows, ld_rows, C, ldc,
+                             accumulate);
+  for (; i0 < M; ++i0)  // the bottom edge of C
+    scalar_rows<1>(i0, N, K, A, a_row_step, a_k_step, B_rows, ld_rows, C, ldc, accumulate);
+}
+
+// ---------------------------------------------------------------------------
+// Choosing the path
+
+// In enum order: kAllPaths[p] is GemmPath(p).
+constexpr GemmPath kAllPaths[] = {GemmPath::scalar, GemmPath::avx2, GemmPath::avx512};
+constexpr int kPathCount = sizeof(kAllPaths) / sizeof(kAllPaths[0]);
+
+// Whether this build has the path and this CPU the instructions it uses.
+bool cpu_runs(GemmPath path) {
+  switch (path) {
+    case GemmPath::scalar:
+      return true;
+#ifdef RAM_X86_KERNELS
+    case GemmPath::avx2:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case GemmPath::avx512:
+      // gemm_avx512.cpp is compiled with -mavx512vl as well, so it may use it.
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+#else
+    case GemmPath::avx2:
+    case GemmPath::avx512:
+      return false;  // this build has no x86 kernels
+#endif
+  }
+  return false;
+}
+
+// cpu_runs, asked once per path: gemm_with_path checks it on every call.
+bool path_supported(GemmPath path) {
+  static const struct Supported {
+    bool by_path[kPathCount];
+    Supported() {
+      for (int p = 0; p < kPathCount; ++p) by_path[p] = cpu_runs(kAllPaths[p]);
+    }
+  } supported;
+  const int index = static_cast<int>(path);
+  return index >= 0 && index < kPathCount && supported.by_path[index];
+}
+
+std::string available_names() {
+  std::string names;
+  for (GemmPath path : gemm_paths_available()) {
+    if (!names.empty()) names += ' ';
+    names += gemm_path_name(path);
+  }
+  return names;
+}
+
+// The best supported path, or the one RAM_GEMM names. A name this build does
+// not know, or a path this CPU cannot run, ends the program: a benchmark or a
+// test run on the wrong kernel would report numbers for something else.
+GemmPath choose_path() {
+  const char* requested = std::getenv("RAM_GEMM");
+  if (!requested || !*requested) return gemm_paths_available().back();
+  for (GemmPath path : kAllPaths) {
+    if (std::strcmp(requested, gemm_path_name(path)) != 0) continue;
+    if (path_supported(path)) return path;
+    std::fprintf(stderr, "RAM_GEMM=%s: this CPU or build cannot run that path (available: %s)\n",
+                 requested, available_names().c_str());
+    std::exit(2);
+  }
+  std::fprintf(stderr,
+               "RAM_GEMM=%s: unknown GEMM path (expected scalar, avx2 or avx512; available: %s)\n",
+               requested, available_names().c_str());
+  std::exit(2);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Public interface
+
+std::vector<GemmPath> gemm_paths_available() {
+  std::vector<GemmPath> paths;
+  for (GemmPath path : kAllPaths)
+    if (path_supported(path)) paths.push_back(path);
+  return paths;
+}
+
+GemmPath gemm_active_path() {
+  static const GemmPath active = choose_path();
+  return active;
+}
+
+const char* gemm_path_name(GemmPath path) {
+  switch (path) {
+    case GemmPath::scalar:
+      return "scalar";
+    case GemmPath::avx2:
+      return "avx2";
+    case GemmPath::avx512:
+      return "avx512";
+  }
+  return "unknown";
+}
+
+void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, int K,
+                    const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                    bool accumulate) {
+  if (!path_supported(path))
+    throw std::invalid_argument(std::string("gemm_with_path: this CPU or build cannot run path ") +
+                                gemm_path_name(path));
+  check_arguments(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
+  if (M == 0 || N == 0) return;
+  if (K == 0) {  // an empty sum: C keeps its value or becomes 0
+    if (!accumulate)
+      for (std::ptrdiff_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, sizeof(float) * N);
+    return;
+  }
+  switch (path) {
+    case GemmPath::scalar:
+      gemm_scalar(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+      return;
+#ifdef RAM_X86_KERNELS
+    case GemmPath::avx2:
+      gemm_avx2(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+      return;
+    case GemmPath::avx512:
+      gemm_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+      return;
+#else
+    case GemmPath::avx2:
+    case GemmPath::avx512:
+      return;  // unreachable: path_supported() refused them above
+#endif
+  }
+}
+
+void gemm(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
+          const float* B, int ldb, float* C, int ldc, bool accumulate) {
+  gemm_with_path(gemm_active_path(), trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+void gemm(Trans trans_a, Trans trans_b, int M, int N, int K, const double* A, int lda,
+          const double* B, int ldb, double* C, int ldc, bool accumulate) {
+  check_arguments(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
+  gemm_reference(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+namespace {
+template <class T>
+void transpose_loop(int rows, int columns, const T* S, int lds, T* P, int ldp) {
+  // Blocks of 16 x 16, so that the rows of S and of P both stay in cache.
+  for (int r0 = 0; r0 < rows; r0 += 16)
+    for (int c0 = 0; c0 < columns; c0 += 16)
+      for (int r = r0; r < std::min(r0 + 16, rows); ++r)
+        for (int c = c0; c < std::min(c0 + 16, columns); ++c)
+          P[static_cast<std::ptrdiff_t>(c) * ldp + r] = S[static_cast<std::ptrdiff_t>(r) * lds + c];
+}
+}  // namespace
+
+void matrix_transpose(int rows, int columns, const float* S, int lds, float* P, int ldp) {
+#ifdef RAM_X86_KERNELS
+  if (gemm_active_path() != GemmPath::scalar) {
+    transpose_avx2(rows, columns, S, lds, P, ldp);
+    return;
+  }
+#endif
+  transpose_loop(rows, columns, S, lds, P, ldp);
+}
+
+void matrix_transpose(int rows, int columns, const double* S, int lds, double* P, int ldp) {
+  transpose_loop(rows, columns, S, lds, P, ldp);
+}
+
+// ---------------------------------------------------------------------------
+// Column panels
+
+namespace {
+
+template <class T>
+void pack_panels(Trans trans, int K, int N, const T* B, int ldb, T* panels) {
+  if (K < 0 || N < 0) throw std::invalid_argument("pack_column_panels: negative size");
+  if (ldb < (trans == Trans::no ? N : K))
+    throw std::invalid_argument("pack_column_panels: ldb=" + std::to_string(ldb) +
+                                " is shorter than a row of B");
+  for (int j0 = 0; j0 < N; j0 += kPanelColumns) {
+    const int w = std::min(kPanelColumns, N - j0);
+    T* panel = panels + static_cast<std::ptrdiff_t>(j0) * K;
+    if (trans == Trans::no) {  // rows k of B, columns j0 .. j0 + w
+      for (int k = 0; k < K; ++k)
+        std::memcpy(panel + static_cast<std::ptrdiff_t>(k) * w,
+                    B + static_cast<std::ptrdiff_t>(k) * ldb + j0, sizeof(T) * w);
+    } else {  // B^T's columns j0 .. j0 + w are B's rows j0 .. j0 + w
+      matrix_transpose(w, K, B + static_cast<std::ptrdiff_t>(j0) * ldb, ldb, panel, w);
+    }
+  }
+}
+
+template <class T>
+void multiply_panels(int M, int N, int K, const T* A, int lda, const T* panels, T* C, int ldc,
+                     bool accumulate) {
+  if (N < 0) throw std::invalid_argument("gemm_panels: negative size N=" + std::to_string(N));
+  if (ldc < N)
+    throw std::invalid_argument("gemm_panels: ldc=" + std::to_string(ldc) +
+                                " is shorter than a row of C (" + std::to_string(N) + " elements)");
+  for (int j0 = 0; j0 < N; j0 += kPanelColumns) {
+    const int w = std::min(kPanelColumns, N - j0);
+    gemm(Trans::no, Trans::no, M, w, K, A, lda, panels + static_cast<std::ptrdiff_t>(j0) * K, w,
+         C + j0, ldc, accumulate);
+  }
+}
+
+}  // namespace
+
+void pack_column_panels(Trans trans, int K, int N, const float* B, int ldb, float* panels) {
+  pack_panels(trans, K, N, B, ldb, panels);
+}
+void pack_column_panels(Trans trans, int K, int N, const double* B, int ldb, double* panels) {
+  pack_panels(trans, K, N, B, ldb, panels);
+}
+void gemm_panels(int M, int N, int K, const float* A, int lda, const float* panels, float* C,
+                 int ldc, bool accumulate) {
+  multiply_panels(M, N, K, A, lda, panels, C, ldc, accumulate);
+}
+void gemm_panels(int M, int N, int K, const double* A, int lda, const double* panels, double* C,
+                 int ldc, bool accumulate) {
+  multiply_panels(M, N, K, A, lda, panels, C, ldc, accumulate);
+}

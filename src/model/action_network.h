@@ -1,0 +1,17 @@
+// action_network.h: the action network f_a, the classifier (RAM section 3.1).
+#pragma once
+
+#include <cstdint>
+#include "model/parameters.h"
+
+// Action network f_a (action_network.cpp; RAM section 3.1).
+//   logp = log_softmax(h W_a + b)
+
+void action_network_forward(const RamParams& p, int B, int H, int A, const real* h, real* logp);
+// In place, each of B rows of A values: z -> z - log sum exp(z).
+void log_softmax_rows(int B, int A, real* logp);
+// Loss = sum_b weight * -logp[b, label_b]; adds its gradient into the action
+// parameters and into dh. Returns the loss. dlogits [B, A] scratch.
+double action_network_nll_backward(const RamParams& p, const RamParams& grad, int B, int H, int A,
+                                   const real* h, const real* logp, const uint8_t* labels,
+                                   double weight, real* dlogits, real* dh);

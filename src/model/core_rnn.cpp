@@ -1,0 +1,34 @@
+// core_rnn.cpp: the core network f_h as a plain recurrent layer (RAM section
+// 3.1; the Torch code's nn.Recurrent with a ReLU transfer).
+//
+//   h_t = relu(g_t W_in + b + h_{t-1} W_rec),   h_0 = 0
+//
+// The core sums the history of glimpses into the state h_t that the location,
+// action and baseline networks read. Backpropagation through time is the
+// caller's loop over t = T..1 (ram.cpp); this file is one step of it.
+// W_rec has no bias of its own: b already shifts the sum.
+#include "model/core_rnn.h"
+#include "model/linear.h"
+
+void core_rnn_forward(const RamParams& p, int B, int H, const real* g, const real* h_prev,
+                      real* h) {
+  // h = g W_in + b
+  linear_forward(B, g, p.core_in.in, p.core_in, h, H);
+  // h += h_prev W_rec (h_0 = 0 adds nothing, so t = 1 skips it)
+  if (h_prev) linear_multiply(B, h_prev, H, p.core_rec, h, H, /*accumulate=*/true);
+  relu_forward(B, H, h, H);
+}
+
+void core_rnn_backward(const RamParams& p, const RamParams& grad, int B, int H,
+                       const real* g, const real* h_prev, const real* h, real* dh,
+                       real* dg, real* dh_prev) {
+  // Forward was h = relu(a) with a = g W_in + b + h_prev W_rec, so
+  //   da      = dh * [h > 0]
+  //   dW_in  += g^T da,   db += sum_rows da,   dg  = da W_in^T
+  //   dW_rec += h_prev^T da,                   dh_prev += da W_rec^T
+  relu_backward(B, H, h, H, dh, H);
+  const real* da = dh;
+  linear_backward(B, g, p.core_in.in, da, H, p.core_in, grad.core_in, dg, p.core_in.in, false);
+  if (h_prev)
+    linear_backward(B, h_prev, H, da, H, p.core_rec, grad.core_rec, dh_prev, H, true);
+}

@@ -1,0 +1,23 @@
+// linear.h: the affine layer and the relu, the building blocks the components share (linear.cpp).
+#pragma once
+
+#include "model/parameters.h"
+
+// Building blocks shared by the components (linear.cpp).
+
+void linear_forward(int B, const real* x, int ldx, const LinearParams& p, real* y, int ldy);
+// y = x W, or y += x W if accumulate: the product alone, on W's panels when
+// they are made.
+void linear_multiply(int B, const real* x, int ldx, const LinearParams& p, real* y, int ldy, bool accumulate);
+// Forward was y = x W + b. Adds dW += x^T dy and db += sum_rows dy; writes
+// dx = dy W^T when dx is given (adds into it if accumulate_dx).
+void linear_backward(int B, const real* x, int ldx, const real* dy, int lddy,
+                     const LinearParams& p, const LinearParams& grad,
+                     real* dx, int lddx, bool accumulate_dx);
+// dx = dy W^T alone (adding into dx if accumulate_dx): the input's share of
+// linear_backward, for callers that sum the weights' share separately.
+void linear_backward_input(int B, const real* dy, int lddy, const LinearParams& p, real* dx, int lddx,
+                           bool accumulate_dx);
+void relu_forward(int B, int n, real* y, int ldy);
+// Forward was y = max(0, a): da = dy where y > 0, else 0 (in place on dy).
+void relu_backward(int B, int n, const real* y, int ldy, real* dy, int lddy);

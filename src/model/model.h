@@ -1,0 +1,67 @@
+// model.h: the Recurrent Attention Model's configuration, and the index of
+// its parts in the order the papers introduce them.
+//
+// Papers: V. Mnih, N. Heess, A. Graves, K. Kavukcuoglu, "Recurrent Models of
+// Visual Attention", NIPS 2014 ("RAM" below, section 3 is the model), and
+// E. Brooks, L. DeLuccia, E. Inglett, "Applying Active Learning to Recurrent
+// Attentive Models" ("seed" below).
+//
+// Conventions: every batch buffer is row-major [B, ...] with an explicit row
+// stride (`ld*`, in elements) so that layers can read and write column blocks
+// of a wider buffer without copies. Backward functions ADD into parameter
+// gradients (+=): weight gradients then sum over the T glimpses by themselves,
+// and one zero_grad per training step resets them.
+#pragma once
+
+// The index, in the order the papers introduce the parts; each header sits
+// beside the .cpp that implements it, forward and backward side by side:
+//
+//   glimpse_sensor.h    rho(x_t, l_{t-1}): the retina          RAM 3.1
+//   glimpse_network.h   f_g: g_t from the patches and l        RAM 3.1, fig. 1B
+//   core_rnn.h          f_h: the plain RNN core                RAM 3.1
+//   lstm.h              one LSTM step (core and locator)       seed 2.3
+//   core_lstm.h         f_h: the LSTM core                     seed 2.3
+//   location_network.h  f_l and its Gaussian policy            RAM 3.1, seed eq. 1
+//   action_network.h    f_a: the classifier                    RAM 3.1
+//   rewards.h           r_t and R_t; the seed's extra rewards  RAM 3.2, seed eq. 2
+//   baseline.h          b_t, the variance-reducing baseline    RAM 3.2
+//   reinforce.h         the hybrid loss, REINFORCE's weights   RAM 3.2, seed eq. 1
+//   ram.h               the episode: T glimpses unrolled       RAM 3, fig. 1
+//   parameters.h        every weight in one flat buffer
+//   linear.h            the affine layer and relu they share
+
+// Configuration: the architecture, as saved in checkpoints.
+
+enum class CoreKind { rnn, lstm };
+enum class LocatorKind { linear, lstm };
+
+struct ModelConfig {
+  // The images.
+  int channels = 1;   // C
+  int height = 28;    // image rows
+  int width = 28;     // image columns
+  int classes = 10;   // A
+  // Glimpse sensor (RAM section 3.1, "glimpse sensor"; Torch defaults).
+  int glimpses = 7;         // T: glimpses per image
+  int patch = 8;            // P: side of the smallest patch, in pixels
+  int scales = 1;           // K: patches per glimpse, each `glimpse_scale` times wider
+  int glimpse_scale = 2;    // width ratio of successive patches
+  double unit_pixels = 13;  // pixels from the image centre to a location of 1
+  // Layer widths (RAM section 4; Torch code).
+  int what_hidden = 128;    // h_g: features of the retina patches
+  int where_hidden = 128;   // h_l: features of the location
+  int glimpse_hidden = 256; // g_t: the glimpse vector
+  int hidden = 256;         // H: core state h_t
+  // Location policy (RAM section 3.1, "location network").
+  double sigma = 0.22;      // standard deviation of the Gaussian policy (Torch code)
+  CoreKind core = CoreKind::rnn;
+  LocatorKind locator = LocatorKind::linear;
+
+  int glimpse_features() const { return scales * channels * patch * patch; }  // G
+  // Whether the images (channels, height, width) and classes agree with other's.
+  bool same_images(const ModelConfig& other) const {
+    return channels == other.channels && height == other.height && width == other.width && classes == other.classes;
+  }
+  // Throws std::invalid_argument naming the first field out of range.
+  void validate() const;
+};

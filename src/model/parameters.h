@@ -1,0 +1,94 @@
+// parameters.h: the model's weights in one flat buffer, with named views (parameters.cpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+#include "kernels/tensor.h"
+#include "model/model.h"
+
+// Parameters: one contiguous buffer, with named views (parameters.cpp).
+// A gradient buffer has the very same layout, so the optimizer, checkpoints
+// and the finite-difference checks each walk one flat array.
+
+// y[B, out] = x[B, in] W[in, out] + b[out]
+struct LinearParams {
+  real* W = nullptr;  // [in, out]
+  real* b = nullptr;  // [out], or nullptr for a layer without bias
+  int in = 0, out = 0;
+  // Copies in column panels (gemm.h), or nullptr. Parameters::refresh_panels
+  // writes them for the wide layers: W_panels holds W, for the forward
+  // y = x W; Wt_panels holds W^T, so that the backward pass's dx = dy W^T
+  // runs as a plain product (the fastest GEMM form) instead of dot products.
+  const real* W_panels = nullptr;
+  const real* Wt_panels = nullptr;
+};
+
+struct RamParams {
+  LinearParams what;       // glimpse network: rho -> h_g       W [G, 128]
+  LinearParams where;      // glimpse network: l -> h_l         W [2, 128]
+  LinearParams join;       // glimpse network: [h_g, h_l] -> g  W [256, 256]
+  LinearParams core_in;    // core: g_t -> h_t                  W [256, H]  (LSTM: [256, 4H])
+  LinearParams core_rec;   // core: h_{t-1} -> h_t (no bias)    W [H, H]    (LSTM: [H, 4H])
+  LinearParams locator;    // location network: h -> mu         W [H, 2]    (LSTM: [H, 8])
+  LinearParams locator_rec;  // LSTM locator only (no bias)     W [2, 8]
+  LinearParams action;     // action network: h_T -> logits     W [H, A]
+  LinearParams baseline;   // baseline: h -> b                  W [H, 1]
+};
+
+// A named slice of the flat buffer, for messages and tests.
+struct ParamBlock {
+  std::string name;
+  std::size_t offset, size;
+};
+
+class Parameters {
+ public:
+  explicit Parameters(const ModelConfig& config);
+  Parameters(const Parameters& other);
+  Parameters& operator=(const Parameters&) = delete;
+  std::size_t size() const { return flat_.size(); }
+  real* data() { return flat_.data(); }
+  const real* data() const { return flat_.data(); }
+  RamParams& views() { return views_; }
+  const RamParams& views() const { return views_; }
+  const std::vector<ParamBlock>& blocks() const { return blocks_; }
+  // Torch's initialisation: every weight and bias uniform in [-0.1, 0.1];
+  // an LSTM core's forget-gate bias then starts at 1.
+  void init_uniform(uint64_t seed, double range = 0.1);
+  const ModelConfig& config() const { return config_; }
+  void zero() { flat_.zero(); }
+  // Copies W into column panels for every layer with out >=
+  // kForwardPanelMinOut and W^T for every layer with out >=
+  // kBackwardPanelMinOut, and points the views' W_panels and Wt_panels at
+  // them. The copies are right only until the weights change:
+  // BatchGradient::compute makes them before a batch and drops them after
+  // it, the evaluator makes its own. Without them (a fresh or copied
+  // Parameters, or after drop_panels) the products read W as stored; the
+  // forward gives the same bits either way, the backward the same sums up to
+  // rounding.
+  void refresh_panels() {
+    lay_out_panels();
+    fill_panels(0, 1);
+  }
+  // refresh_panels in two steps, so that threads can share the copying:
+  // lay_out_panels sizes the buffer and points the views at it, then
+  // fill_panels(part, parts) for every part in [0, parts), on any threads at
+  // once, copies every parts-th strip from the part-th on.
+  void lay_out_panels();
+  void fill_panels(int part, int parts);
+  void drop_panels();
+  // Measured on Zen 4 (gemm.h): forward panels pay from rows of 1024 floats
+  // (the LSTM core's 4H) and gain nothing on 256; the transposed copy pays
+  // from 128 outputs, where the product it replaces would run on dot tiles.
+  static constexpr int kForwardPanelMinOut = 512;
+  static constexpr int kBackwardPanelMinOut = 128;
+
+ private:
+  void lay_out(const ModelConfig& config);
+  ModelConfig config_;
+  Tensor flat_;
+  Tensor panels_;  // the W_panels and Wt_panels copies, when refreshed
+  RamParams views_;
+  std::vector<ParamBlock> blocks_;
+};

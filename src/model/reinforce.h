@@ -1,0 +1,36 @@
+// reinforce.h: the hybrid loss: REINFORCE, the baseline regression and the classification loss (RAM section 3.2, seed equation 1).
+#pragma once
+
+#include "kernels/tensor.h"
+
+// The hybrid loss (reinforce.cpp; RAM section 3.2, seed equation 1).
+
+// Weights of the three terms of the loss, per image (the loss of a batch is
+// the mean over its images, so each image carries weight/batch).
+struct LossWeights {
+  double nll = 1.0;        // classification: -log p(y | h_T)
+  double reinforce = 1.0;  // REINFORCE: -sum_t (R_t - b_t) log pi(l_t | mu_t)
+  double baseline = 1.0;   // baseline regression: sum_t (R_t - b_t)^2
+  // Whether the REINFORCE gradient flows from mu_t back into h_{t-1} (the
+  // Torch code) or stops there (the PyTorch code, our default): reinforce.cpp.
+  bool reinforce_into_core = false;
+};
+
+// The per-image loss terms of an episode, summed over its images.
+struct EpisodeLoss {
+  double nll = 0, reinforce = 0, baseline = 0, reward = 0;
+  int correct = 0;
+  EpisodeLoss& operator+=(const EpisodeLoss& o) {
+    nll += o.nll;
+    reinforce += o.reinforce;
+    baseline += o.baseline;
+    reward += o.reward;
+    correct += o.correct;
+    return *this;
+  }
+};
+
+// A [T, B] = R - b: the advantage, a constant inside the REINFORCE term.
+void reinforce_advantage(int B, int T, const real* R, const real* b, real* A);
+// w [B] = weight * A_t: the per-image factor of the REINFORCE term at one step.
+void reinforce_step_weights(int B, const real* A_t, double weight, real* w);

@@ -1,0 +1,136 @@
+// bench.cpp: how fast the model trains and infers on this machine, and how
+// close that is to the arithmetic limit of the cores.
+//
+// The images are synthetic (random bytes of the configured shape): speed does
+// not depend on what the pixels show, and the benchmark needs no data set.
+#include "tools/bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "kernels/gemm.h"
+#include "kernels/random.h"
+#include "kernels/thread_pool.h"
+#include "tools/gemm_bench.h"
+#include "train/optimizer.h"
+#include "train/train.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Runs `work` (which processes `images` images) repeatedly for about
+// `seconds`, in 5 timed rounds; returns images/s of each round.
+template <class Work>
+std::vector<double> time_rounds(double seconds, int images, Work work) {
+  work();  // warm-up: first-touch of buffers, kernel selection
+  std::vector<double> rates;
+  for (int round = 0; round < 5; ++round) {
+    const auto start = Clock::now();
+    long done = 0;
+    double elapsed = 0;
+    do {
+      work();
+      done += images;
+      elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    } while (elapsed < seconds / 5);
+    rates.push_back(done / elapsed);
+  }
+  return rates;
+}
+
+}  // namespace
+
+double forward_macs_per_image(const ModelConfig& c) {
+  const double T = c.glimpses, G = c.glimpse_features(), H = c.hidden, A = c.classes;
+  const double Nw = c.what_hidden, Nl = c.where_hidden, Ng = c.glimpse_hidden;
+  // Per glimpse: what, where, join, core input; from the second glimpse on
+  // also the recurrence, the locator and the baseline (h_0 = 0 needs none).
+  const double gates = c.core == CoreKind::lstm ? 4 * H : H;  // core outputs per unit
+  const double every_step = G * Nw + 2 * Nl + (Nw + Nl) * Ng + Ng * gates;
+  const double later_steps = H * gates + 2 * H + H;
+  return T * every_step + (T - 1) * later_steps + H * A;
+}
+
+double train_macs_per_image(const ModelConfig& c) {
+  const double T = c.glimpses, G = c.glimpse_features(), H = c.hidden, A = c.classes;
+  const double Nw = c.what_hidden, Nl = c.where_hidden, Ng = c.glimpse_hidden;
+  // Backward repeats every product for the weight gradient, and once more for
+  // the input gradient where one is needed (not for what, where, baseline).
+  const double gates = c.core == CoreKind::lstm ? 4 * H : H;
+  const double every_step = 2 * (G * Nw + 2 * Nl) + 3 * ((Nw + Nl) * Ng + Ng * gates);
+  const double later_steps = 3 * (H * gates + 2 * H) + 2 * H;
+  return T * every_step + (T - 1) * later_steps + 3 * H * A;
+}
+
+void run_bench(const BenchConfig& b) {
+  ModelConfig config = b.model;
+  config.validate();
+  const GemmPath path = gemm_active_path();
+  const double peak_core = fma_peak_gflops(path);
+  std::printf("== GEMM (one thread), batch rows M = %d ==\n", b.batch);
+  print_gemm_benchmark(b.batch);
+
+  // Synthetic data: 1024 random images and labels.
+  Dataset data;
+  data.count = 1024;
+  data.channels = config.channels;
+  data.height = config.height;
+  data.width = config.width;
+  data.classes = config.classes;
+  data.pixels.resize(static_cast<std::size_t>(data.count) * data.image_size());
+  data.labels.resize(data.count);
+  Rng rng(42);
+  for (auto& p : data.pixels) p = static_cast<uint8_t>(rng.next_u64());
+  for (auto& l : data.labels) l = static_cast<uint8_t>(rng.below(config.classes));
+
+  Parameters params(config);
+  params.init_uniform(1);
+  ThreadPool pool(b.threads);
+  const int shards = std::max(2, b.threads);
+  std::printf("\n== model: %s core, %s locator, T=%d glimpses, %dx%d patch x %d scale(s), hidden %d/%d/%d/%d, %zu parameters; "
+              "batch %d, %d threads, %d shards, GEMM path %s ==\n",
+              config.core == CoreKind::lstm ? "LSTM" : "RNN", config.locator == LocatorKind::lstm ? "LSTM" : "linear",
+              config.glimpses, config.patch, config.patch, config.scales, config.what_hidden, config.where_hidden,
+              config.glimpse_hidden, config.hidden, params.size(), b.batch, b.threads, shards, gemm_path_name(path));
+
+  // Training: gradient of a batch plus the optimizer update.
+  BatchGradient gradient(config, b.batch, shards);
+  Optimizer optimizer(OptimizerConfig{}, params.size());
+  std::vector<int> indices(b.batch);
+  uint64_t step = 0;
+  const std::vector<double> train_rates = time_rounds(b.seconds, b.batch, [&] {
+    for (int j = 0; j < b.batch; ++j) indices[j] = static_cast<int>((step * b.batch + j) % data.count);
+    gradient.compute(pool, params, LossWeights{}, data, indices.data(), mix_key(7, step));
+    optimizer.step(pool, params.data(), gradient.grads().data(), 1e-4);
+    ++step;
+  });
+
+  // Inference: the policy mean, no backward, 'evaluate' over the data.
+  Evaluator evaluator(config, b.threads);
+  const std::vector<double> infer_rates =
+      time_rounds(b.seconds, data.count, [&] { evaluator.run(pool, params, data); });
+
+  const double train_flops = 2 * train_macs_per_image(config), infer_flops = 2 * forward_macs_per_image(config);
+  const double peak = peak_core * b.threads;
+  auto report = [&](const char* what, const std::vector<double>& rates, double flops) {
+    const double best = *std::max_element(rates.begin(), rates.end());
+    const double med = median(rates), worst = *std::min_element(rates.begin(), rates.end());
+    std::printf("%-9s images/s: median %8.0f  min %8.0f  max %8.0f   %.2f MFLOP/image  %6.1f GFLOP/s  "
+                "%4.1f%% of %.0f GFLOP/s peak (%d x %.0f)\n",
+                what, med, worst, best, flops / 1e6, med * flops / 1e9, 100 * med * flops / 1e9 / peak, peak,
+                b.threads, peak_core);
+  };
+  report("training", train_rates, train_flops);
+  report("inference", infer_rates, infer_flops);
+  std::printf("infer_images_per_s=%.0f\n", median(infer_rates));
+  std::printf("train_images_per_s=%.0f\n", median(train_rates));
+}

@@ -1,0 +1,409 @@
+// experiments.cpp: the seed paper's experiments ("Applying Active Learning to
+// Recurrent Attentive Models", sections 2.3 and 2.4), each redrawn from runs
+// trained here:
+//
+//   fig2      mean ||O_t - O_{t-1}||_2 after each glimpse, for a model trained
+//             with the output-change reward (seed eq. 2) and one trained with
+//             the classification reward alone (seed fig. 2).
+//   fig3      the classifier's NLL after each glimpse, looking where the
+//             trained policy looks or at uniformly random places, for the
+//             linear and the LSTM locator (seed fig. 3).
+//   fig4      test accuracy per epoch: the Torch RAM (linear locator), the
+//             seed's LSTM locator, and an LSTM core, on MNIST and CIFAR-10,
+//             over several seeds (seed figs. 4 and 5).
+//   collapse  test accuracy per epoch under the change and low-std rewards
+//             against the classification reward (seed section 2.3: "climbed
+//             to over 50 % but abruptly fell to 10 or 11 % by the tenth epoch").
+//
+// Every run lives in DIR/runs/<data set>-<variant>-e<epochs>-s<seed>, so
+// experiments with the same settings share runs, a finished run is reused
+// and an interrupted one resumes from its last.bin. The per-glimpse figures
+// read the final weights (last.bin), the accuracy curves read metrics.csv.
+#include "tools/experiments.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "kernels/random.h"
+#include "tools/plot.h"
+#include "train/checkpoint.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Variant {
+  std::string run;    // in run directory names
+  std::string name;   // in CSV files
+  std::string label;  // in the legend
+  CoreKind core;
+  LocatorKind locator;
+  RewardKind reward;
+};
+
+const Variant kLinear{"linear", "linear", "linear locator (RAM)", CoreKind::rnn, LocatorKind::linear, RewardKind::classify};
+// The same runs, named for what the reward experiments compare.
+const Variant kClassify{"linear", "classify", "classification reward (RAM)", CoreKind::rnn, LocatorKind::linear,
+                        RewardKind::classify};
+const Variant kLstmLocator{"lstm-locator", "lstm-locator", "LSTM locator (seed)", CoreKind::rnn, LocatorKind::lstm,
+                           RewardKind::classify};
+const Variant kLstmCore{"lstm-core", "lstm-core", "LSTM core", CoreKind::lstm, LocatorKind::linear, RewardKind::classify};
+const Variant kChange{"change", "change", "change reward (seed eq. 2)", CoreKind::rnn, LocatorKind::linear, RewardKind::change};
+const Variant kLowStd{"lowstd", "lowstd", "low-std reward (seed code)", CoreKind::rnn, LocatorKind::linear,
+                      RewardKind::lowstd};
+
+std::string dataset_title(const std::string& dataset) {
+  if (dataset == "mnist") return "MNIST";
+  if (dataset == "cifar10") return "CIFAR-10";
+  if (dataset == "fashion-mnist") return "Fashion-MNIST";
+  return dataset;
+}
+
+// The settings of one run: the shared ones, then what the variant changes.
+TrainConfig run_config(const ExperimentConfig& e, const std::string& dataset, const Variant& v, int seed) {
+  TrainConfig c = e.base;
+  c.dataset = dataset;
+  const auto dir = e.data_dirs.find(dataset);
+  c.data_dir = dir != e.data_dirs.end() ? dir->second : default_data_dir(dataset);
+  c.model.core = v.core;
+  c.model.locator = v.locator;
+  c.reward.kind = v.reward;
+  c.reward.coef = v.reward == RewardKind::lowstd ? 0.01 : 1.0;  // the seed's code; eq. 2 has no weight
+  c.epochs = e.epochs;
+  if (c.optimizer.decay_epochs < 0) c.optimizer.decay_epochs = e.epochs;
+  c.seed = static_cast<uint64_t>(seed);
+  c.max_minutes = 0;
+  c.out_dir = e.out_dir + "/runs/" + dataset + "-" + v.run + "-e" + std::to_string(e.epochs) + "-s" +
+              std::to_string(seed);
+  return c;
+}
+
+// What must agree for a finished run to stand for the one asked for.
+std::string settings(const TrainConfig& c) {
+  std::ostringstream s;
+  const ModelConfig& m = c.model;
+  s << c.dataset << " core " << static_cast<int>(m.core) << " locator " << static_cast<int>(m.locator) << " reward "
+    << static_cast<int>(c.reward.kind) << "/" << c.reward.coef << " glimpses " << m.glimpses << " patch " << m.patch
+    << " scales " << m.scales << "x" << m.glimpse_scale << " unit " << m.unit_pixels << " sigma " << m.sigma
+    << " optimizer " << static_cast<int>(c.optimizer.kind) << " lr " << c.optimizer.lr << ".." << c.optimizer.min_lr
+    << "/" << c.optimizer.decay_epochs << " momentum " << c.optimizer.momentum << " batch " << c.batch << " shards "
+    << c.shards << " seed " << c.seed << " clip " << c.clip_norm << " into-core " << c.loss.reinforce_into_core;
+  return s.str();
+}
+
+// Trains the run unless a finished one with the same settings is there.
+void ensure_run(const TrainConfig& c, int index, int total, const std::string& what) {
+  const std::string last = c.out_dir + "/last.bin";
+  bool resume = false;
+  if (fs::exists(last)) {
+    const Checkpoint saved = load_checkpoint(last);
+    if (settings(saved.config) != settings(c))
+      throw std::runtime_error(c.out_dir + ": holds a run with other settings (" + settings(saved.config) +
+                               "); give another --out or remove it");
+    if (saved.state.epochs_done >= c.epochs) {
+      std::printf("[%d/%d] %s: finished run in %s, reused\n", index, total, what.c_str(), c.out_dir.c_str());
+      return;
+    }
+    resume = true;
+  }
+  std::printf("[%d/%d] %s: %s %s\n", index, total, what.c_str(), resume ? "resuming" : "training", c.out_dir.c_str());
+  std::fflush(stdout);
+  train(c, resume, "ram experiment: " + what);
+}
+
+// 1 - test_error of every epoch, from RUN_DIR/metrics.csv.
+std::vector<double> test_accuracy(const std::string& run_dir, int epochs) {
+  const std::string path = run_dir + "/metrics.csv";
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  std::string line;
+  std::getline(in, line);
+  int column = -1, k = 0;
+  std::stringstream header(line);
+  for (std::string name; std::getline(header, name, ','); ++k)
+    if (name == "test_error") column = k;
+  if (column < 0) throw std::runtime_error(path + ": no test_error column");
+  std::vector<double> accuracy;
+  for (int number = 2; std::getline(in, line); ++number) {
+    std::stringstream row(line);
+    std::string cell;
+    int cells = 0;
+    while (cells <= column && std::getline(row, cell, ',')) ++cells;
+    char* end = nullptr;
+    const double error = cells > column ? std::strtod(cell.c_str(), &end) : 0;
+    if (cells <= column || end == cell.c_str() || *end || !(error >= 0 && error <= 1))
+      throw std::runtime_error(path + ": line " + std::to_string(number) + " has no test error in [0, 1]");
+    accuracy.push_back(1.0 - error);
+  }
+  if (static_cast<int>(accuracy.size()) < epochs)
+    throw std::runtime_error(path + ": " + std::to_string(accuracy.size()) + " epochs, expected " +
+                             std::to_string(epochs));
+  accuracy.resize(epochs);
+  return accuracy;
+}
+
+// One plotted curve: a value per x for each seed, shown as the mean with
+// the range (min to max) over seeds as its band.
+struct Curve {
+  std::string name, label;
+  std::vector<double> x;
+  std::vector<std::vector<double>> per_seed;  // [seed][x]
+
+  double mean(std::size_t i) const {
+    double s = 0;
+    for (const auto& v : per_seed) s += v[i];
+    return s / per_seed.size();
+  }
+  double min(std::size_t i) const {
+    double m = per_seed[0][i];
+    for (const auto& v : per_seed) m = std::min(m, v[i]);
+    return m;
+  }
+  double max(std::size_t i) const {
+    double m = per_seed[0][i];
+    for (const auto& v : per_seed) m = std::max(m, v[i]);
+    return m;
+  }
+};
+
+// Writes NAME.csv (series, x, mean, min, max, then each seed's value) and
+// NAME.png, each to a temporary name first and then renamed.
+void write_figure(const std::string& dir, const std::string& name, const std::string& title,
+                  const std::string& subtitle, const std::string& x_label, const std::string& y_label,
+                  const std::vector<Curve>& curves) {
+  const std::string csv = dir + "/" + name + ".csv", png = dir + "/" + name + ".png";
+  std::size_t seeds = 0;
+  for (const Curve& c : curves) seeds = std::max(seeds, c.per_seed.size());
+  {
+    std::ofstream out(csv + ".tmp", std::ios::trunc);
+    out << "series,x,mean,min,max";
+    for (std::size_t s = 0; s < seeds; ++s) out << ",seed_" << s + 1;
+    out << "\n";
+    char cell[64];
+    for (const Curve& c : curves)
+      for (std::size_t i = 0; i < c.x.size(); ++i) {
+        out << c.name << "," << c.x[i];
+        for (double v : {c.mean(i), c.min(i), c.max(i)}) {
+          std::snprintf(cell, sizeof cell, ",%.6g", v);
+          out << cell;
+        }
+        for (std::size_t s = 0; s < seeds; ++s) {
+          if (s < c.per_seed.size()) std::snprintf(cell, sizeof cell, "%.6g", c.per_seed[s][i]);
+          out << "," << (s < c.per_seed.size() ? cell : "");
+        }
+        out << "\n";
+      }
+    if (!out) throw std::runtime_error(csv + ": cannot write");
+  }
+  fs::rename(csv + ".tmp", csv);
+  Plot plot;
+  plot.title = title;
+  plot.x_label = x_label;
+  plot.y_label = y_label;
+  plot.subtitle = subtitle;
+  for (const Curve& c : curves) {
+    PlotSeries s;
+    s.label = c.label;
+    s.x = c.x;
+    for (std::size_t i = 0; i < c.x.size(); ++i) {
+      s.y.push_back(c.mean(i));
+      if (c.per_seed.size() > 1) {
+        s.low.push_back(c.min(i));
+        s.high.push_back(c.max(i));
+      }
+    }
+    plot.series.push_back(s);
+  }
+  draw_plot(plot).save_png(png + ".tmp");
+  fs::rename(png + ".tmp", png);
+  std::printf("wrote %s and %s\n", csv.c_str(), png.c_str());
+}
+
+std::vector<double> range_1_to(int n) {
+  std::vector<double> x(n);
+  for (int i = 0; i < n; ++i) x[i] = i + 1;
+  return x;
+}
+
+// The training settings the runs share, for the figure's subtitle.
+std::string setup_note(const TrainConfig& c) {
+  char s[160];
+  std::snprintf(s, sizeof s, "%s lr %g, batch %d, %d glimpses, sigma %g, REINFORCE %s",
+                c.optimizer.kind == OptimizerKind::adam ? "Adam" : "SGD", c.optimizer.lr, c.batch, c.model.glimpses,
+                c.model.sigma, c.loss.reinforce_into_core ? "into the core (Torch)" : "stopped at the core");
+  return s;
+}
+
+std::string seeds_note(int seeds) {
+  return seeds > 1 ? " (mean, band: range over " + std::to_string(seeds) + " seeds)" : "";
+}
+
+// The accuracy-per-epoch experiments (fig4, collapse): train every variant
+// for every seed, then one figure per data set. Prints the last epoch's
+// accuracy of each curve.
+void accuracy_experiment(const ExperimentConfig& e, const std::vector<Variant>& variants, const std::string& name,
+                         const std::string& what) {
+  const int total = static_cast<int>(e.datasets.size() * variants.size()) * e.seeds;
+  int index = 0;
+  for (const std::string& dataset : e.datasets) {
+    std::vector<Curve> curves;
+    for (const Variant& v : variants) curves.push_back({v.name, v.label, range_1_to(e.epochs), {}});
+    // Seed by seed, so that an interrupted experiment has whole seeds done.
+    for (int seed = 1; seed <= e.seeds; ++seed)
+      for (std::size_t k = 0; k < variants.size(); ++k) {
+        const TrainConfig c = run_config(e, dataset, variants[k], seed);
+        ensure_run(c, ++index, total, e.name + " " + dataset + " " + variants[k].name + " seed " + std::to_string(seed));
+        curves[k].per_seed.push_back(test_accuracy(c.out_dir, e.epochs));
+      }
+    const std::string file = e.datasets.size() > 1 || name == "fig4" ? name + "-" + dataset : name;
+    write_figure(e.out_dir, file, what + ", " + dataset_title(dataset) + seeds_note(e.seeds), setup_note(e.base),
+                 "epoch", "test accuracy", curves);
+    for (const Curve& c : curves) {
+      const std::size_t last = c.x.size() - 1;
+      std::printf("%s %s %s: test accuracy at epoch %d: mean %.4f, min %.4f, max %.4f; best epoch mean %.4f\n",
+                  name.c_str(), dataset.c_str(), c.name.c_str(), e.epochs, c.mean(last), c.min(last), c.max(last),
+                  [&] {
+                    double best = 0;
+                    for (std::size_t i = 0; i <= last; ++i) best = std::max(best, c.mean(i));
+                    return best;
+                  }());
+    }
+  }
+}
+
+// The per-glimpse experiments (fig2, fig3): train, then measure each model.
+struct Measured {
+  const Variant* variant;
+  Locations where;
+  std::string name, label;
+};
+
+void glimpse_experiment(const ExperimentConfig& e, const std::vector<Variant>& variants,
+                        const std::vector<Measured>& measures, bool nll, const std::string& title,
+                        const std::string& y_label) {
+  const std::string dataset = e.datasets.front();
+  const int total = static_cast<int>(variants.size()) * e.seeds;
+  int index = 0;
+  std::vector<Curve> curves;
+  for (const Measured& m : measures) curves.push_back({m.name, m.label, {}, {}});
+  for (int seed = 1; seed <= e.seeds; ++seed) {
+    for (const Variant& v : variants)
+      ensure_run(run_config(e, dataset, v, seed), ++index, total,
+                 e.name + " " + dataset + " " + v.name + " seed " + std::to_string(seed));
+    for (std::size_t k = 0; k < measures.size(); ++k) {
+      const TrainConfig c = run_config(e, dataset, *measures[k].variant, seed);
+      const Checkpoint ck = load_checkpoint(c.out_dir + "/last.bin");
+      TrainConfig loaded = ck.config;
+      const ModelConfig trained = loaded.model;
+      const DataSplits data = load_dataset(loaded.dataset, loaded.data_dir, loaded.seed, loaded.model);
+      if (!trained.same_images(loaded.model))
+        throw std::runtime_error(loaded.data_dir + ": images differ in shape from those " + c.out_dir +
+                                 " was trained on");
+      Parameters params(loaded.model);
+      restore_parameters(ck, params);
+      const GlimpseCurves g = glimpse_curves(params, loaded.model, data.test, e.images, measures[k].where,
+                                             mix_key(static_cast<uint64_t>(seed), 0x72616e646f6d));  // "random"
+      curves[k].x = range_1_to(loaded.model.glimpses);
+      curves[k].per_seed.push_back(nll ? g.nll : g.change);
+    }
+  }
+  write_figure(e.out_dir, e.name, title + ", " + dataset_title(dataset) + seeds_note(e.seeds),
+               setup_note(e.base) + ", " + std::to_string(e.epochs) + " epochs", "glimpse t", y_label, curves);
+  for (const Curve& c : curves) {
+    std::printf("%s %s:", e.name.c_str(), c.name.c_str());
+    for (std::size_t i = 0; i < c.x.size(); ++i) std::printf(" %.4f", c.mean(i));
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+
+GlimpseCurves glimpse_curves(const Parameters& params, const ModelConfig& config, const Dataset& data, int images,
+                             Locations where, uint64_t seed) {
+  const int T = config.glimpses, A = config.classes, chunk = 100;
+  const int n_images = std::min(images, data.count);
+  if (n_images < 1) throw std::invalid_argument("glimpse_curves: no images to measure");
+  GlimpseCurves result;
+  result.change.assign(T, 0.0);
+  result.nll.assign(T, 0.0);
+  Episode ep(config, chunk);
+  ep.all_outputs = true;
+  for (int begin = 0; begin < n_images; begin += chunk) {
+    const int n = std::min(chunk, n_images - begin);
+    ep.resize(n);
+    for (int j = 0; j < n; ++j) {
+      ep.images[j] = data.image(begin + j);
+      ep.labels[j] = data.labels[begin + j];
+      if (where == Locations::given) {
+        // Uniform over the whole image, the same places for a given seed.
+        Rng rng(mix_key(seed, begin + j));
+        for (int s = 0; s < T; ++s)
+          for (int d = 0; d < 2; ++d)
+            ep.noise[(static_cast<std::size_t>(s) * chunk + j) * 2 + d] = static_cast<real>(rng.uniform(-1.0, 1.0));
+      }
+    }
+    episode_forward(params, ep, where);
+    // O is packed [T + 1, n, A]: O_t of image j at (t * n + j) * A.
+    const real* O = ep.O.data();
+    for (int t = 1; t <= T; ++t)
+      for (int j = 0; j < n; ++j) {
+        const real* now = O + (static_cast<std::size_t>(t) * n + j) * A;
+        const real* before = O + (static_cast<std::size_t>(t - 1) * n + j) * A;
+        double sq = 0;
+        for (int a = 0; a < A; ++a) sq += (static_cast<double>(now[a]) - before[a]) * (now[a] - before[a]);
+        result.change[t - 1] += std::sqrt(sq);
+        result.nll[t - 1] -= now[ep.labels[j]];
+      }
+  }
+  for (int t = 0; t < T; ++t) {
+    result.change[t] /= n_images;
+    result.nll[t] /= n_images;
+  }
+  return result;
+}
+
+void run_experiment(ExperimentConfig e) {
+  struct Defaults {
+    int epochs, seeds;
+    std::vector<std::string> datasets;
+  };
+  const std::map<std::string, Defaults> defaults = {{"fig2", {15, 1, {"mnist"}}},
+                                                    {"fig3", {50, 1, {"mnist"}}},
+                                                    {"fig4", {50, 3, {"mnist", "cifar10"}}},
+                                                    {"collapse", {15, 1, {"mnist"}}}};
+  const auto d = defaults.find(e.name);
+  if (d == defaults.end())
+    throw std::invalid_argument("experiment: unknown experiment '" + e.name + "' (known: fig2, fig3, fig4, collapse)");
+  if (e.epochs == 0) e.epochs = d->second.epochs;
+  if (e.seeds == 0) e.seeds = d->second.seeds;
+  if (e.datasets.empty()) e.datasets = d->second.datasets;
+  if (e.name != "fig4" && e.name != "collapse" && e.datasets.size() != 1)
+    throw std::invalid_argument("--datasets: " + e.name + " draws one data set");
+  std::error_code ec;
+  fs::create_directories(e.out_dir + "/runs", ec);
+  if (ec) throw std::runtime_error(e.out_dir + ": cannot create the directory: " + ec.message());
+
+  if (e.name == "fig4") {
+    accuracy_experiment(e, {kLinear, kLstmLocator, kLstmCore}, "fig4", "Test accuracy");
+  } else if (e.name == "collapse") {
+    accuracy_experiment(e, {kClassify, kChange, kLowStd}, "collapse", "Test accuracy by reward");
+  } else if (e.name == "fig2") {
+    glimpse_experiment(e, {kClassify, kChange},
+                       {{&kChange, Locations::mean, "change", "change reward (seed eq. 2)"},
+                        {&kClassify, Locations::mean, "classify", "classification reward (RAM)"}},
+                       false, "Output change per glimpse", "mean ||O_t - O_t-1||");
+  } else {
+    glimpse_experiment(e, {kLinear, kLstmLocator},
+                       {{&kLinear, Locations::mean, "linear-trained", "linear locator, trained"},
+                        {&kLinear, Locations::given, "linear-random", "linear locator, random"},
+                        {&kLstmLocator, Locations::mean, "lstm-trained", "LSTM locator, trained"},
+                        {&kLstmLocator, Locations::given, "lstm-random", "LSTM locator, random"}},
+                       true, "Classifier NLL per glimpse", "NLL of the true class");
+  }
+}

@@ -1,0 +1,38 @@
+// experiments.h: the seed paper's experiments, each a set of training runs
+// and the figure drawn from them (`ram experiment NAME`).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "model/ram.h"
+#include "train/train.h"
+
+struct ExperimentConfig {
+  std::string name;     // fig2, fig3, fig4 or collapse
+  std::string out_dir;  // DIR: NAME.csv, NAME.png (fig4: one pair per data set), runs/
+  TrainConfig base;     // settings shared by every run (the train flags)
+  int epochs = 0;       // per run; 0: the experiment's own default
+  int seeds = 0;        // seeds 1..seeds per variant; 0: the experiment's own default
+  std::vector<std::string> datasets;            // empty: the experiment's own
+  std::map<std::string, std::string> data_dirs;  // data set -> directory, when not the usual one
+  int images = 2500;    // fig2 and fig3: test images measured per glimpse
+};
+
+// Trains what the experiment needs (reusing finished runs under DIR/runs and
+// resuming interrupted ones), then writes its CSV and PNG files. Prints the
+// files it wrote and the numbers docs/results.md quotes.
+void run_experiment(ExperimentConfig config);
+
+// Per glimpse t = 1..T of a trained model on the first `images` images of
+// `data`: the mean over images of ||O_t - O_{t-1}||_2 (O_t the action
+// network's log-probabilities on h_t, O_0 on h_0 = 0) and of the NLL
+// -log O_t[y]. `where`: Locations::mean for the trained policy, or
+// Locations::given for locations drawn uniformly from [-1, 1]^2 with `seed`.
+struct GlimpseCurves {
+  std::vector<double> change;  // [T]
+  std::vector<double> nll;     // [T]
+};
+GlimpseCurves glimpse_curves(const Parameters& params, const ModelConfig& config, const Dataset& data, int images,
+                             Locations where, uint64_t seed);

@@ -1,0 +1,18 @@
+// gemm_bench.h: how fast each GEMM path runs the model's products (`ram bench`).
+//
+// Single-thread numbers, as gemm itself runs: the caller splits a batch over
+// threads, each with its own gemm calls.
+#pragma once
+
+#include "kernels/gemm.h"
+
+// The single-core fp32 peak of a path in GFLOP/s, measured with a loop of
+// independent multiply-add chains that never touches memory: the ceiling any
+// GEMM on that path can reach. 0 if the path is not available.
+double fma_peak_gflops(GemmPath path);
+
+// Prints a table to stdout: for every available path and every layer shape of
+// the model, with M = batch, the GFLOP/s of the forward product Y = X W and of
+// the backward ones dX = dY W^T and dW += X^T dY, best and median of several
+// timed repetitions, as a fraction of the path's peak.
+void print_gemm_benchmark(int batch);

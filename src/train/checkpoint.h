@@ -1,0 +1,45 @@
+// checkpoint.h: model and training state on disk.
+//
+// A checkpoint is plain binary in the machine's byte order (little-endian on
+// x86-64 and ARM64), read back field by field with
+// every value checked:
+//   magic "RAMCKPT\0", u32 format version,
+//   the run (data set name, data directory, seed),
+//   the model configuration, u64 parameter count, the parameters as f32,
+//   u8 has_training_state, and if 1: the optimizer and batch settings, the
+//   reward (from version 2 on), the gradient-norm ceiling (from version 3
+//   on), the epoch reached, the best validation error and its epoch, the optimizer's
+//   update count and moment buffers (f32).
+// Files are written to a temporary name and renamed, so a crash never leaves
+// a half-written checkpoint behind.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "train/train.h"
+
+struct TrainingState {
+  int epochs_done = 0;            // completed epochs
+  double best_valid_error = 1.0;  // best validation error so far
+  int best_epoch = 0;             // epoch (1-based) it was reached at; 0 = none yet
+  double seconds = 0;             // wall time so far: training and per-epoch evaluation
+};
+
+struct Checkpoint {
+  TrainConfig config;
+  std::vector<float> params;                 // the flat buffer, Parameters layout
+  bool has_training_state = false;
+  TrainingState state;
+  int64_t optimizer_steps = 0;
+  std::vector<float> optimizer_first, optimizer_second;  // empty when absent
+};
+
+void save_checkpoint(const std::string& path, const TrainConfig& config, const Parameters& params,
+                     const TrainingState* state, const Optimizer* optimizer);
+// Throws std::runtime_error naming the file and the field that is wrong.
+Checkpoint load_checkpoint(const std::string& path);
+// Copies checkpoint weights into params (same configuration) and, when
+// given, the optimizer state into optimizer.
+void restore_parameters(const Checkpoint& checkpoint, Parameters& params);
+void restore_optimizer(const Checkpoint& checkpoint, Optimizer& optimizer);
