@@ -411,3 +411,166 @@ TEST_CASE("parameters: the weight panels give the same forward bits and backward
   CHECK(rec.W_panels == nullptr);
   CHECK(rec.Wt_panels == nullptr);
 }
+
+TEST_CASE("training: the sharded batch gradient is one episode over the whole batch") {
+  // Each image's terms carry weight 1/batch whatever shard computed them, so
+  // cutting the batch into shards changes nothing but the order of sums.
+  ModelConfig config;
+  config.glimpses = 3;
+  config.hidden = config.glimpse_hidden = 64;
+  const Dataset data = random_images(40, 14);
+  Parameters params(config);
+  params.init_uniform(6, 0.3);
+  const int B = 12;
+  std::vector<int> indices(B);
+  for (int i = 0; i < B; ++i) indices[i] = (3 * i + 1) % 40;
+  const uint64_t noise_key = 77;
+  ThreadPool pool(2);
+  BatchGradient sharded(config, B, 3);
+  const EpisodeLoss sharded_loss = sharded.compute(pool, params, LossWeights{}, data, indices.data(), noise_key);
+
+  Episode ep(config, B);
+  ep.resize(B);
+  for (int j = 0; j < B; ++j) {
+    ep.images[j] = data.image(indices[j]);
+    ep.labels[j] = data.labels[indices[j]];
+    Rng rng(mix_key(noise_key, j));
+    for (int s = 0; s < config.glimpses; ++s)
+      for (int d = 0; d < 2; ++d)
+        ep.noise[(static_cast<std::size_t>(s) * ep.capacity + j) * 2 + d] = static_cast<real>(rng.normal());
+  }
+  Parameters whole(config);
+  whole.zero();
+  episode_forward(params, ep, Locations::sample);
+  episode_rewards(ep);
+  const EpisodeLoss whole_loss = episode_backward(params, whole, ep, LossWeights{}, B);
+
+  CHECK(sharded_loss.nll == doctest::Approx(whole_loss.nll).epsilon(1e-5));
+  CHECK(sharded_loss.reinforce == doctest::Approx(whole_loss.reinforce).epsilon(1e-5));
+  CHECK(sharded_loss.baseline == doctest::Approx(whole_loss.baseline).epsilon(1e-5));
+  CHECK(sharded_loss.reward == doctest::Approx(whole_loss.reward).epsilon(1e-6));
+  CHECK(sharded_loss.correct == whole_loss.correct);
+  double scale = 0;
+  for (std::size_t i = 0; i < whole.size(); ++i) scale = std::max(scale, std::fabs(double(whole.data()[i])));
+  REQUIRE(scale > 0);
+  double worst = 0;
+  for (std::size_t i = 0; i < whole.size(); ++i)
+    worst = std::max(worst, std::fabs(double(sharded.grads().data()[i]) - whole.data()[i]) / scale);
+  CHECK(worst < 1e-5);
+}
+
+TEST_CASE("optimizer: five steps of SGD (dampening apart from momentum) and Adam against the textbook rules") {
+  // The references run in double from the rules as their papers write them.
+  const double grads[5][2] = {{2, -1}, {-0.5, 3}, {1, 1}, {4, -2}, {-3, 0.25}};
+  const double rates[5] = {0.1, 0.08, 0.06, 0.04, 0.02};
+  {
+    // SGD, v = M v + (1 - D) g, theta -= lr v, with M = 0.8, D = 0.3.
+    OptimizerConfig c;
+    c.kind = OptimizerKind::sgd;
+    c.momentum = 0.8;
+    c.dampening = 0.3;
+    Optimizer sgd(c, 2);
+    real theta[2] = {1, -1};
+    double ref[2] = {1, -1}, v[2] = {0, 0};
+    for (int k = 0; k < 5; ++k) {
+      real g[2] = {real(grads[k][0]), real(grads[k][1])};
+      sgd.step(theta, g, rates[k]);
+      for (int i = 0; i < 2; ++i) {
+        v[i] = 0.8 * v[i] + 0.7 * grads[k][i];
+        ref[i] -= rates[k] * v[i];
+      }
+      CAPTURE(k);
+      CHECK(theta[0] == doctest::Approx(ref[0]).epsilon(1e-6));
+      CHECK(theta[1] == doctest::Approx(ref[1]).epsilon(1e-6));
+    }
+  }
+  {
+    // Adam (Kingma and Ba 2015, algorithm 1) with beta1 0.9, beta2 0.999.
+    OptimizerConfig c;
+    c.kind = OptimizerKind::adam;
+    Optimizer adam(c, 2);
+    real theta[2] = {1, -1};
+    double ref[2] = {1, -1}, m[2] = {0, 0}, v[2] = {0, 0};
+    for (int k = 0; k < 5; ++k) {
+      real g[2] = {real(grads[k][0]), real(grads[k][1])};
+      adam.step(theta, g, rates[k]);
+      for (int i = 0; i < 2; ++i) {
+        m[i] = 0.9 * m[i] + 0.1 * grads[k][i];
+        v[i] = 0.999 * v[i] + 0.001 * grads[k][i] * grads[k][i];
+        const double m_hat = m[i] / (1 - std::pow(0.9, k + 1)), v_hat = v[i] / (1 - std::pow(0.999, k + 1));
+        ref[i] -= rates[k] * m_hat / (std::sqrt(v_hat) + 1e-8);
+      }
+      CAPTURE(k);
+      CHECK(theta[0] == doctest::Approx(ref[0]).epsilon(1e-6));
+      CHECK(theta[1] == doctest::Approx(ref[1]).epsilon(1e-6));
+    }
+  }
+}
+
+TEST_CASE("optimizer: every branch of the learning-rate schedule") {
+  OptimizerConfig c;
+  c.lr = 0.01;
+  c.min_lr = 0.002;
+  c.decay_epochs = 4;
+  // Falling: lr + (min_lr - lr) * epoch / decay_epochs.
+  CHECK(learning_rate_at(c, 1) == doctest::Approx(0.008));
+  CHECK(learning_rate_at(c, 3) == doctest::Approx(0.004));
+  // At and past the end of the decay: the floor.
+  CHECK(learning_rate_at(c, 4) == doctest::Approx(0.002));
+  CHECK(learning_rate_at(c, 9) == doctest::Approx(0.002));
+  // A floor above the rate: the rate stays where it starts.
+  c.min_lr = 0.05;
+  CHECK(learning_rate_at(c, 0) == doctest::Approx(0.01));
+  CHECK(learning_rate_at(c, 3) == doctest::Approx(0.01));
+  // No decay: the rate throughout.
+  c.min_lr = 0.002;
+  c.decay_epochs = 0;
+  CHECK(learning_rate_at(c, 7) == doctest::Approx(0.01));
+}
+
+TEST_CASE("training: train() clips each batch gradient and steps at the epoch's decayed rate") {
+  // One step an epoch (the batch is the whole training split), plain SGD
+  // without momentum, and a gradient-norm ceiling far below the gradient's
+  // norm: each epoch then moves the weights by exactly lr_epoch * ceiling.
+  // The rate falls from 0.01 to 0.005 between the two epochs.
+  TempDir data_dir, one, two;
+  write_fake_mnist(data_dir, 10050, 20, 10050);
+  auto config = [&](const std::string& out, int epochs) {
+    TrainConfig c = small_run(data_dir.path(), out, epochs);
+    c.batch = 50;
+    c.optimizer.kind = OptimizerKind::sgd;
+    c.optimizer.lr = 0.01;
+    c.optimizer.min_lr = 0;
+    c.optimizer.decay_epochs = 2;
+    c.optimizer.momentum = 0;
+    c.optimizer.dampening = 0;
+    c.clip_norm = 1e-3;
+    return c;
+  };
+  train(config(one.path(), 1), false, "one epoch");
+  train(config(two.path(), 2), false, "two epochs");
+  Parameters initial(config("", 1).model);
+  initial.init_uniform(config("", 1).seed);
+  const Checkpoint after_one = load_checkpoint(one.file("last.bin"));
+  const Checkpoint after_two = load_checkpoint(two.file("last.bin"));
+  auto distance = [](const std::vector<float>& a, const real* b) {
+    double squares = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) squares += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    return std::sqrt(squares);
+  };
+  // Ratios, as doctest's Approx is absolute near zero.
+  CHECK(distance(after_one.params, initial.data()) / (0.01 * 1e-3) == doctest::Approx(1).epsilon(1e-3));
+  std::vector<real> first(after_one.params.begin(), after_one.params.end());
+  CHECK(distance(after_two.params, first.data()) / (0.005 * 1e-3) == doctest::Approx(1).epsilon(1e-3));
+}
+
+TEST_CASE("training: --epochs 0 is refused, and a damaged metrics.csv is refused by line on resume") {
+  TempDir data_dir, run;
+  write_fake_mnist(data_dir, 10050, 20, 10050);
+  CHECK_THROWS_WITH_AS(train(small_run(data_dir.path(), run.path(), 0), false, "none"),
+                       doctest::Contains("--epochs 0"), std::invalid_argument);
+  train(small_run(data_dir.path(), run.path(), 1), false, "first");
+  std::ofstream(run.file("metrics.csv"), std::ios::app) << "99999999999999999999,0.1,1,1,1,1,1,1,1\n";
+  const std::string error = error_of([&] { train(small_run(data_dir.path(), run.path(), 2), true, "resumed"); });
+  CHECK(contains(error, "metrics.csv: line 3: field 'epoch' is '99999999999999999999'"));
+}

@@ -2,6 +2,8 @@
 // (stb_image_write from Debian's libstb-dev is compiled here, once).
 #include "tools/canvas.h"
 
+#include "train/atomic_file.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -253,6 +255,13 @@ void Canvas::text_vertical(int x, int y, const std::string& s, Color c, int scal
 }
 
 void Canvas::save_png(const std::string& path) const {
-  if (!stbi_write_png(path.c_str(), width_, height_, 3, rgb_.data(), width_ * 3))
-    throw std::runtime_error(path + ": cannot write the PNG file");
+  // Encoded in memory, then written through AtomicFile: a kill never leaves
+  // half a picture under the final name.
+  std::string png;
+  auto append = [](void* context, void* data, int size) {
+    static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<std::size_t>(size));
+  };
+  if (!stbi_write_png_to_func(append, &png, width_, height_, 3, rgb_.data(), width_ * 3))
+    throw std::runtime_error(path + ": cannot encode the PNG image");
+  write_file_atomically(path, png);
 }

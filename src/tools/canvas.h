@@ -44,6 +44,7 @@ class Canvas {
   // corner at (x, y): for the y-axis label.
   void text_vertical(int x, int y, const std::string& s, Color c, int scale = 1);
   // Writes the canvas as an 8-bit RGB PNG; throws naming the path on failure.
+  // Writes the PNG atomically (train/atomic_file.h).
   void save_png(const std::string& path) const;
 
  private:

@@ -32,6 +32,7 @@
 
 #include "kernels/random.h"
 #include "tools/plot.h"
+#include "train/atomic_file.h"
 #include "train/checkpoint.h"
 
 namespace fs = std::filesystem;
@@ -173,7 +174,7 @@ struct Curve {
 };
 
 // Writes NAME.csv (series, x, mean, min, max, then each seed's value) and
-// NAME.png, each to a temporary name first and then renamed.
+// NAME.png, each atomically (train/atomic_file.h).
 void write_figure(const std::string& dir, const std::string& name, const std::string& title,
                   const std::string& subtitle, const std::string& x_label, const std::string& y_label,
                   const std::vector<Curve>& curves) {
@@ -181,7 +182,7 @@ void write_figure(const std::string& dir, const std::string& name, const std::st
   std::size_t seeds = 0;
   for (const Curve& c : curves) seeds = std::max(seeds, c.per_seed.size());
   {
-    std::ofstream out(csv + ".tmp", std::ios::trunc);
+    std::ostringstream out;
     out << "series,x,mean,min,max";
     for (std::size_t s = 0; s < seeds; ++s) out << ",seed_" << s + 1;
     out << "\n";
@@ -199,9 +200,8 @@ void write_figure(const std::string& dir, const std::string& name, const std::st
         }
         out << "\n";
       }
-    if (!out) throw std::runtime_error(csv + ": cannot write");
+    write_file_atomically(csv, out.str());
   }
-  fs::rename(csv + ".tmp", csv);
   Plot plot;
   plot.title = title;
   plot.x_label = x_label;
@@ -220,8 +220,7 @@ void write_figure(const std::string& dir, const std::string& name, const std::st
     }
     plot.series.push_back(s);
   }
-  draw_plot(plot).save_png(png + ".tmp");
-  fs::rename(png + ".tmp", png);
+  draw_plot(plot).save_png(png);
   std::printf("wrote %s and %s\n", csv.c_str(), png.c_str());
 }
 

@@ -187,11 +187,6 @@ Canvas draw_grid(const ModelConfig& c, const std::string& dataset, const Episode
   return grid;
 }
 
-void save_atomically(const Canvas& canvas, const std::string& path) {
-  canvas.save_png(path + ".tmp");
-  fs::rename(path + ".tmp", path);
-}
-
 }  // namespace
 
 void run_show(const ShowConfig& config) {
@@ -236,9 +231,8 @@ void run_show(const ShowConfig& config) {
                                       : fs::path(config.checkpoint).filename().string();
   if (config.sample) what += ", locations sampled (sigma " + std::to_string(c.model.sigma).substr(0, 4) + ")";
   if (!config.out.empty()) {
-    save_atomically(draw_grid(c.model, c.dataset, ep, T, c.dataset + " test images, " + what + ", " +
-                                                              std::to_string(T) + " glimpses"),
-                    config.out);
+    draw_grid(c.model, c.dataset, ep, T, c.dataset + " test images, " + what + ", " + std::to_string(T) + " glimpses")
+        .save_png(config.out);
     std::printf("wrote %s\n", config.out.c_str());
   }
   if (!config.animate_dir.empty()) {
@@ -248,9 +242,9 @@ void run_show(const ShowConfig& config) {
     for (int t = 1; t <= T; ++t) {
       char name[32];
       std::snprintf(name, sizeof name, "/glimpse_%02d.png", t);
-      save_atomically(draw_grid(c.model, c.dataset, ep, t, c.dataset + ", " + what + ": glimpse " + std::to_string(t) +
-                                                             " of " + std::to_string(T)),
-                      config.animate_dir + name);
+      draw_grid(c.model, c.dataset, ep, t, c.dataset + ", " + what + ": glimpse " + std::to_string(t) + " of " +
+                                                std::to_string(T))
+          .save_png(config.animate_dir + name);
     }
     std::printf("wrote %d frames to %s\n", T, config.animate_dir.c_str());
   }

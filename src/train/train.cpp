@@ -12,6 +12,9 @@
 #include "train/train.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <iterator>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -26,6 +29,7 @@
 #include "kernels/random.h"
 #include "kernels/thread_pool.h"
 #include "kernels/vectorize.h"
+#include "train/atomic_file.h"
 #include "train/checkpoint.h"
 
 namespace fs = std::filesystem;
@@ -95,19 +99,26 @@ std::string non_finite_block(const Parameters& grads) {
 const char* kMetricsHeader =
     "epoch,lr,train_nll,train_reward,train_error,valid_error,valid_nll,test_error,seconds";
 
-// Keeps the header and the rows of epochs <= last_epoch (after a resume).
-void truncate_metrics(const std::string& path, int last_epoch) {
+// The header and the rows of epochs 1..last_epoch of a run's metrics.csv,
+// as the resumed run continues it: rows of later epochs (the epoch in flight
+// when the run stopped) are dropped. A row whose epoch is not a whole number
+// is refused with the file, the line and the value.
+std::string kept_metrics(const std::string& path, int last_epoch) {
   std::ifstream in(path);
-  std::ostringstream kept;
-  kept << kMetricsHeader << "\n";
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || !std::isdigit(static_cast<unsigned char>(line[0]))) continue;
-    if (std::stoi(line) <= last_epoch) kept << line << "\n";
+  std::string kept = std::string(kMetricsHeader) + "\n", line;
+  std::getline(in, line);  // the header
+  for (int number = 2; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    const std::string field = line.substr(0, line.find(','));
+    char* end = nullptr;
+    errno = 0;
+    const long epoch = std::strtol(field.c_str(), &end, 10);
+    if (errno || end == field.c_str() || *end || epoch < 1)
+      throw std::runtime_error(path + ": line " + std::to_string(number) + ": field 'epoch' is '" + field +
+                               "', not an epoch number");
+    if (epoch <= last_epoch) kept += line + "\n";
   }
-  in.close();
-  std::ofstream out(path, std::ios::trunc);
-  out << kept.str();
+  return kept;
 }
 
 }  // namespace
@@ -229,6 +240,7 @@ EpisodeLoss BatchGradient::compute(ThreadPool& pool, Parameters& params, const L
 }
 
 double train(TrainConfig cfg, bool resume, const std::string& command_line) {
+  if (cfg.epochs < 1) throw std::invalid_argument("--epochs " + std::to_string(cfg.epochs) + ": nothing to train; give 1 or more");
   const std::string last_path = cfg.out_dir + "/last.bin", best_path = cfg.out_dir + "/model.bin";
   const std::string metrics_path = cfg.out_dir + "/metrics.csv";
   std::error_code ec;
@@ -268,17 +280,18 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
   Parameters best(params);
   if (resume && state.best_epoch > 0) restore_parameters(load_checkpoint(best_path), best);
 
-  {
-    std::ofstream cmd(cfg.out_dir + "/command.txt", std::ios::app);
-    cmd << command_line << "\n";
-  }
+  // command.txt gains this command's line; metrics.csv keeps the finished
+  // epochs (all of them on a resume) and is rewritten whole after each
+  // epoch: both through AtomicFile, so that a kill never empties them.
+  const std::string command_path = cfg.out_dir + "/command.txt";
+  std::string commands;
   if (resume) {
-    truncate_metrics(metrics_path, state.epochs_done);
-  } else {
-    std::ofstream metrics(metrics_path, std::ios::trunc);
-    metrics << kMetricsHeader << "\n";
-    if (!metrics) throw std::runtime_error(metrics_path + ": cannot write");
+    std::ifstream previous(command_path);
+    commands.assign(std::istreambuf_iterator<char>(previous), std::istreambuf_iterator<char>());
   }
+  write_file_atomically(command_path, commands + command_line + "\n");
+  std::string metrics = resume ? kept_metrics(metrics_path, state.epochs_done) : std::string(kMetricsHeader) + "\n";
+  write_file_atomically(metrics_path, metrics);
 
   ThreadPool pool(cfg.threads);
   const int B = cfg.batch;
@@ -330,13 +343,12 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
     const int seen = steps * B;
     const double train_nll = total.nll / steps / cfg.loss.nll;
     {
-      std::ofstream metrics(metrics_path, std::ios::app);
       char row[256];
       std::snprintf(row, sizeof row, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f\n", epoch + 1, lr, train_nll,
                     total.reward / seen, 1.0 - static_cast<double>(total.correct) / seen, valid.error, valid.nll,
                     test.error, state.seconds);
-      metrics << row;
-      if (!metrics) throw std::runtime_error(metrics_path + ": cannot write");
+      metrics += row;
+      write_file_atomically(metrics_path, metrics);
     }
     save_checkpoint(last_path, cfg, params, &state, &optimizer);
     std::printf("epoch %3d  lr %.3g  train_nll %.4f  reward %.4f  valid_error %.4f  test_error %.4f  %5.1fs  %.0f img/s%s\n",

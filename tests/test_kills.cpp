@@ -1,0 +1,163 @@
+// test_kills.cpp: nothing is lost when a run is killed or the disk is full.
+// A training run is killed (SIGKILL) at many instants, inside checkpoint and
+// metrics writes included, and resumed each time; every file it leaves must
+// read back, no finished epoch may be lost, and the run resumed to its end
+// must equal the uninterrupted run bit for bit. A write that fails for lack
+// of space must leave the previous file whole and no temporary behind.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "kernels/random.h"
+#include "test_files.h"
+#include "train/atomic_file.h"
+#include "train/checkpoint.h"
+#include "train/train.h"
+
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// metrics.csv without the wall-clock column, and its number of epoch rows.
+std::string without_seconds(const std::string& text) {
+  std::istringstream in(text);
+  std::string line, out;
+  while (std::getline(in, line)) out += line.substr(0, line.rfind(',')) + "\n";
+  return out;
+}
+int rows(const std::string& text) {
+  int n = 0;
+  for (char c : text) n += c == '\n';
+  return n - 1;  // the header
+}
+
+TrainConfig kill_run(const std::string& data_dir, const std::string& out_dir) {
+  TrainConfig c;
+  c.dataset = "mnist";
+  c.data_dir = data_dir;
+  c.out_dir = out_dir;
+  c.model.glimpses = 3;
+  c.model.what_hidden = c.model.where_hidden = 16;
+  c.model.glimpse_hidden = c.model.hidden = 32;
+  c.batch = 10;
+  c.epochs = 40;
+  c.optimizer.decay_epochs = 40;
+  c.threads = 2;
+  c.seed = 21;
+  return c;
+}
+
+// Runs `action` in a child process with stdout and stderr silenced; returns
+// its pid.
+template <class F>
+pid_t spawn(F action) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    int code = 0;
+    try {
+      action();
+    } catch (...) {
+      code = 3;
+    }
+    _exit(code);
+  }
+  return pid;
+}
+
+}  // namespace
+
+TEST_CASE("kills: a run killed at any instant loses at most the epoch in flight and resumes to the same bits") {
+  TempDir data_dir, whole, killed;
+  write_fake_mnist(data_dir, 10050, 20, 10050);
+  const auto start = std::chrono::steady_clock::now();
+  train(kill_run(data_dir.path(), whole.path()), false, "whole");
+  const double whole_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::string reference = without_seconds(read_text(whole.file("metrics.csv")));
+
+  const TrainConfig config = kill_run(data_dir.path(), killed.path());
+  Rng rng(4);
+  int kills = 0, resumes = 0, finished_early = 0;
+  bool done = false;
+  for (int attempt = 0; attempt < 200 && !done; ++attempt) {
+    const bool resume = std::filesystem::exists(killed.file("last.bin"));
+    resumes += resume;
+    const pid_t pid = spawn([&] { train(config, resume, "killed"); });
+    // Any instant of the run: loading, training, evaluating, writing.
+    const double delay = whole_seconds * 0.06 * rng.uniform();
+    std::this_thread::sleep_for(std::chrono::duration<double>(delay));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status)) {
+      REQUIRE(WEXITSTATUS(status) == 0);
+      ++finished_early;
+    } else {
+      ++kills;
+    }
+    // What the kill left must read back and agree with the reference.
+    if (!std::filesystem::exists(killed.file("last.bin"))) continue;
+    const Checkpoint last = load_checkpoint(killed.file("last.bin"));
+    if (std::filesystem::exists(killed.file("model.bin"))) load_checkpoint(killed.file("model.bin"));
+    const std::string metrics = without_seconds(read_text(killed.file("metrics.csv")));
+    CAPTURE(attempt);
+    // Every epoch in last.bin is in metrics.csv (one more, the epoch in
+    // flight, may be there too), and the rows are the reference's.
+    CHECK(rows(metrics) >= last.state.epochs_done);
+    CHECK(rows(metrics) <= last.state.epochs_done + 1);
+    CHECK(reference.compare(0, metrics.size(), metrics) == 0);
+    done = last.state.epochs_done == config.epochs;
+  }
+  if (!done) train(config, true, "finished");
+  MESSAGE("kills " << kills << ", resumes " << resumes << ", runs that ended before their kill " << finished_early);
+  CHECK(kills >= 25);
+  CHECK(without_seconds(read_text(killed.file("metrics.csv"))) == reference);
+  const Checkpoint a = load_checkpoint(whole.file("last.bin")), b = load_checkpoint(killed.file("last.bin"));
+  CHECK(a.params == b.params);
+  CHECK(a.optimizer_first == b.optimizer_first);
+  CHECK(a.optimizer_second == b.optimizer_second);
+  CHECK(load_checkpoint(whole.file("model.bin")).params == load_checkpoint(killed.file("model.bin")).params);
+}
+
+TEST_CASE("atomic files: a write that fails for lack of space keeps the old file and leaves no temporary") {
+  TempDir dir;
+  const std::string path = dir.file("metrics.csv");
+  write_file_atomically(path, "old contents\n");
+  // A file-size limit stands in for a full disk: past it, write() fails
+  // with EFBIG (the SIGXFSZ it would also send is ignored).
+  const pid_t pid = spawn([&] {
+    signal(SIGXFSZ, SIG_IGN);
+    rlimit limit{4096, 4096};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      write_file_atomically(path, std::string(1 << 20, 'x'));
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      _exit(what.find(path) != std::string::npos && what.find("kept") != std::string::npos ? 0 : 4);
+    }
+    _exit(5);  // no error: the limit did not bite
+  });
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(read_text(path) == "old contents\n");
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+}
