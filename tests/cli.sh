@@ -36,7 +36,7 @@ expect 2 "--locator: 'conv' is not one of linear, lstm" -- "$ram" train --out "$
 expect 2 "--optimizer: 'rmsprop' is not one of sgd, adam" -- "$ram" train --out "$tmp/run" --optimizer rmsprop
 expect 2 "--lr: needs a value" -- "$ram" train --out "$tmp/run" --lr
 expect 2 "--out RUN_DIR is required" -- "$ram" train
-expect 2 "--dataset: unknown data set 'svhn' (known: mnist, fashion-mnist, cifar10)" -- "$ram" train --out "$tmp/run" --dataset svhn
+expect 2 "--dataset: unknown data set 'svhn' (known: mnist, fashion-mnist, cifar10, translated-mnist, cluttered-mnist)" -- "$ram" train --out "$tmp/run" --dataset svhn
 expect 2 "$tmp/none: no such directory" -- "$ram" train --out "$tmp/run" --data "$tmp/none"
 expect 2 "$tmp/fresh/last.bin: cannot open" -- "$ram" train --out "$tmp/fresh" --resume
 expect 2 "$tmp/x.bin: cannot open" -- "$ram" eval --checkpoint "$tmp/x.bin"

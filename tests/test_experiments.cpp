@@ -134,7 +134,7 @@ TEST_CASE("glimpse_curves: the NLL after the last glimpse is the evaluator's; ra
   TrainConfig c = e.base;
   c.dataset = "mnist";
   c.data_dir = data_dir.path();
-  DataSplits data = load_dataset("mnist", c.data_dir, 1, c.model);
+  DataSplits data = load_dataset("mnist", c.data_dir, 1, c.placement, c.model);
   Parameters params(c.model);
   params.init_uniform(3);
   ThreadPool pool(2);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ struct Dataset {
 
 struct DataSplits {
   Dataset train, valid, test;
+  // For data sets made on the fly (translated_mnist.h): the training images
+  // of an epoch (0-based), drawn anew from the training digits; empty for
+  // data sets read as they are.
+  std::function<Dataset(int epoch)> training_epoch;
 };
 
 // The images at `indices` of `source`, in that order.

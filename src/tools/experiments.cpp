@@ -300,7 +300,7 @@ void glimpse_experiment(const ExperimentConfig& e, const std::vector<Variant>& v
       const Checkpoint ck = load_checkpoint(c.out_dir + "/last.bin");
       TrainConfig loaded = ck.config;
       const ModelConfig trained = loaded.model;
-      const DataSplits data = load_dataset(loaded.dataset, loaded.data_dir, loaded.seed, loaded.model);
+      const DataSplits data = load_dataset(loaded.dataset, loaded.data_dir, loaded.seed, loaded.placement, loaded.model);
       if (!trained.same_images(loaded.model))
         throw std::runtime_error(loaded.data_dir + ": images differ in shape from those " + c.out_dir +
                                  " was trained on");

@@ -314,7 +314,7 @@ int command_eval(int argc, char** argv) {
   TrainConfig c = ck.config;
   c.data_dir = f.text("--data", c.data_dir);
   ModelConfig loaded = c.model;
-  DataSplits data = load_dataset(c.dataset, c.data_dir, c.seed, c.model);
+  DataSplits data = load_dataset(c.dataset, c.data_dir, c.seed, c.placement, c.model);
   if (!loaded.same_images(c.model))
     throw UsageError(c.data_dir + ": images differ in shape from those the checkpoint was trained on");
   Parameters params(c.model);

@@ -201,7 +201,7 @@ void run_show(const ShowConfig& config) {
   }
   if (!config.data_dir.empty()) c.data_dir = config.data_dir;
   const ModelConfig trained = c.model;
-  const DataSplits data = load_dataset(c.dataset, c.data_dir, c.seed, c.model);
+  const DataSplits data = load_dataset(c.dataset, c.data_dir, c.seed, c.placement, c.model);
   if (!trained.same_images(c.model))
     throw std::invalid_argument(c.data_dir + ": images differ in shape from those " + config.checkpoint +
                                 " was trained on");

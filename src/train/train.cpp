@@ -123,8 +123,9 @@ std::string kept_metrics(const std::string& path, int last_epoch) {
 
 }  // namespace
 
-DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_t seed, ModelConfig& model) {
-  DataSplits splits = load_dataset(name, dir, seed);
+DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_t seed,
+                        const PlacementConfig& placement, ModelConfig& model) {
+  DataSplits splits = load_dataset(name, dir, seed, placement);
   model.channels = splits.train.channels;
   model.height = splits.train.height;
   model.width = splits.train.width;
@@ -257,7 +258,7 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
   }
 
   std::fprintf(stderr, "loading %s from %s\n", cfg.dataset.c_str(), cfg.data_dir.c_str());
-  DataSplits data = load_dataset(cfg.dataset, cfg.data_dir, cfg.seed, cfg.model);
+  DataSplits data = load_dataset(cfg.dataset, cfg.data_dir, cfg.seed, cfg.placement, cfg.model);
   if (resume) {
     const ModelConfig& saved = resumed.config.model;
     if (!saved.same_images(cfg.model))
@@ -305,6 +306,8 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
   for (int epoch = state.epochs_done; epoch < cfg.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     const double lr = learning_rate_at(cfg.optimizer, epoch);
+    // A data set made on the fly draws this epoch's training images.
+    if (data.training_epoch && epoch > 0) data.train = data.training_epoch(epoch);
     const std::vector<int> order = random_permutation(data.train.count, mix_key(cfg.seed, kKeyOrder, epoch));
     EpisodeLoss total;
     progress.restart();

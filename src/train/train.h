@@ -13,6 +13,7 @@
 struct TrainConfig {
   std::string dataset = "mnist";     // which loader reads data_dir
   std::string data_dir = "data/mnist";
+  PlacementConfig placement;         // translated-mnist and cluttered-mnist only
   std::string out_dir;               // RUN_DIR: metrics, checkpoints, command
   ModelConfig model;
   OptimizerConfig optimizer{OptimizerKind::adam, 0.001};  // decay_epochs: main sets it to epochs
@@ -30,7 +31,7 @@ struct TrainConfig {
 // Reads the named data set (datasets/catalog.h) and fills the image and
 // class fields of `model` from it.
 DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_t seed,
-                        ModelConfig& model);
+                        const PlacementConfig& placement, ModelConfig& model);
 
 struct Evaluation {
   double error = 0;  // fraction misclassified, policy mean locations
