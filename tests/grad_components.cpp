@@ -207,16 +207,24 @@ TEST_CASE("glimpse_network: every parameter of what, where and join") {
   }
   REQUIRE(smooth);
   std::vector<real> hcat(B * Ncat), g(B * Ng);
+  Step now;
+  now.B = B;
+  now.rho = rho.data();
+  now.l = l.data();
+  now.hcat = hcat.data();
+  now.g = g.data();
   // L = sum proj * g
   auto loss = [&] {
-    glimpse_network_forward(c, params.views(), B, rho.data(), l.data(), {hcat.data(), g.data()});
+    glimpse_network_forward(c, params.views(), now);
     return fd::dot(proj.data(), g.data(), g.size());
   };
   loss();
   grads.zero();
   std::vector<real> dg = proj, dhcat(B * Ncat);
-  glimpse_network_backward(c, params.views(), grads.views(), B, rho.data(), l.data(),
-                           {hcat.data(), g.data()}, dg.data(), dhcat.data());
+  StepGrads d;
+  d.dg = dg.data();
+  d.dhcat = dhcat.data();
+  glimpse_network_backward(c, params.views(), grads.views(), now, d);
   fd::check_parameter_gradients(params, grads,
                                 {"glimpse.what.W", "glimpse.what.b", "glimpse.where.W",
                                  "glimpse.where.b", "glimpse.join.W", "glimpse.join.b"},
@@ -224,107 +232,119 @@ TEST_CASE("glimpse_network: every parameter of what, where and join") {
 }
 
 // ---------------------------------------------------------------------------
-// core_rnn.cpp
+// core.cpp: core_rnn.cpp, core_lstm.cpp
+
+namespace {
+
+// The core alone through the T steps of an Episode (ram.h), with its inputs
+// g_t drawn into the episode's g and the loss L = sum_t proj_t . h_t, which
+// reads every h_t as the model does (the locator and the baseline read
+// h_{t-1}, the action network h_T). The backward pass is the episode's own:
+// core_backward from t = T down to 1, then core_weight_gradients. A capacity
+// above B runs the weights' share step by step, B == capacity in one product.
+struct CoreCheck {
+  ModelConfig config;
+  int B, T, H, Ng;
+  Episode ep;
+  Parameters params, grads;
+  std::vector<real> proj;  // [T, B, H] dL/dh_t from the loss itself
+  std::vector<real> dg;    // [T, B, Ng] dL/dg_t as core_backward wrote it
+
+  CoreCheck(const ModelConfig& c, int batch, int capacity)
+      : config(c), B(batch), T(c.glimpses), H(c.hidden), Ng(c.glimpse_hidden), ep(c, capacity), params(c),
+        grads(c), dg(static_cast<std::size_t>(T) * B * Ng) {
+    ep.resize(B);
+  }
+
+  // Parameters uniform in [-range, range], inputs g_t in [0, 1], proj in [-1, 1].
+  void draw(uint64_t key, double range) {
+    params.init_uniform(key, range);
+    Rng rng(mix_key(key, 1));
+    for (int s = 0; s < T; ++s) fd::fill_uniform(rng, ep.step(s).g, static_cast<std::size_t>(B) * Ng, 0, 1);
+    proj = fd::uniform_vector(rng, static_cast<std::size_t>(T) * B * H, -1, 1);
+  }
+
+  double loss() {
+    double L = 0;
+    for (int s = 0; s < T; ++s) {
+      const Step now = ep.step(s);
+      core_forward(config, params.views(), ep.step(s - 1), now);
+      L += fd::dot(proj.data() + static_cast<std::size_t>(s) * B * H, now.h, static_cast<std::size_t>(B) * H);
+    }
+    return L;
+  }
+
+  // Backpropagation through time, t = T..1: dh_prev starts as the loss's own
+  // gradient at h_{t-1}, and the core adds what reaches it through h_t.
+  void backward() {
+    const std::size_t BH = static_cast<std::size_t>(B) * H;
+    grads.zero();
+    const StepGrads last = ep.grads(T - 1);
+    std::copy(proj.end() - BH, proj.end(), last.dh);
+    if (last.dc) std::fill(last.dc, last.dc + BH, real(0));
+    for (int s = T - 1; s >= 0; --s) {
+      const StepGrads d = ep.grads(s);
+      if (d.dh_prev) std::copy(proj.begin() + (s - 1) * BH, proj.begin() + s * BH, d.dh_prev);
+      std::fill(d.dg, d.dg + static_cast<std::size_t>(B) * Ng, real(7));  // must be overwritten
+      core_backward(config, params.views(), grads.views(), ep.step(s - 1), ep.step(s), d);
+      std::copy(d.dg, d.dg + static_cast<std::size_t>(B) * Ng, dg.begin() + static_cast<std::size_t>(s) * B * Ng);
+    }
+    core_weight_gradients(config, params.views(), grads.views(), ep);
+  }
+
+  // Every element of core.in.W, core.in.b, core.rec.W and of every g_t.
+  void check() {
+    loss();
+    backward();
+    auto L = [&] { return loss(); };
+    fd::check_parameter_gradients(params, grads, {"core.in.W", "core.in.b", "core.rec.W"}, L);
+    for (int t = 0; t < T; ++t) {
+      CAPTURE(t);
+      fd::check_elements("g_t", ep.step(t).g, dg.data() + static_cast<std::size_t>(t) * B * Ng,
+                         static_cast<std::size_t>(B) * Ng, L);
+    }
+  }
+};
+
+}  // namespace
 
 TEST_CASE("core_rnn: W_in, b, W_rec and every g_t through T = 4 steps") {
   const ModelConfig c = small_config();
   const int B = 3, T = c.glimpses, Ng = c.glimpse_hidden, H = c.hidden;
   REQUIRE(T >= 3);
-  Parameters params(c), grads(c);
-  std::vector<real> g_in, proj;  // [T, B, Ng] inputs g_t, [T, B, H] dL/dh_t
-  bool smooth = false;
-  for (int attempt = 0; attempt < kSeedTries && !smooth; ++attempt) {
-    Rng rng(mix_key(kSeed, 4, attempt));
-    params.init_uniform(mix_key(kSeed, 4, attempt), 0.6);
-    g_in = fd::uniform_vector(rng, T * B * Ng, 0, 1);
-    proj = fd::uniform_vector(rng, T * B * H, -1, 1);
-    // Pre-activations a_t = g_t W_in + b + h_{t-1} W_rec, written out here.
-    const RamParams& p = params.views();
-    std::vector<real> a(B * H), h_prev(B * H, 0), all_a;
-    for (int t = 0; t < T; ++t) {
-      linear_forward(B, g_in.data() + t * B * Ng, Ng, p.core_in, a.data(), H);
-      for (int r = 0; r < B; ++r)
-        for (int j = 0; j < H; ++j)
-          for (int k = 0; k < H; ++k) a[r * H + j] += h_prev[r * H + k] * p.core_rec.W[k * H + j];
-      all_a.insert(all_a.end(), a.begin(), a.end());
-      for (int i = 0; i < B * H; ++i) h_prev[i] = std::max(a[i], real(0));
+  for (const int capacity : {B, B + 2}) {
+    CAPTURE(capacity);
+    CoreCheck check(c, B, capacity);
+    bool smooth = false;
+    for (int attempt = 0; attempt < kSeedTries && !smooth; ++attempt) {
+      check.draw(mix_key(kSeed, 4, attempt), 0.6);
+      // Pre-activations a_t = g_t W_in + b + h_{t-1} W_rec, written out here.
+      const RamParams& p = check.params.views();
+      std::vector<real> a(B * H), h_prev(B * H, 0), all_a;
+      for (int t = 0; t < T; ++t) {
+        linear_forward(B, check.ep.step(t).g, Ng, p.core_in, a.data(), H);
+        for (int r = 0; r < B; ++r)
+          for (int j = 0; j < H; ++j)
+            for (int k = 0; k < H; ++k) a[r * H + j] += h_prev[r * H + k] * p.core_rec.W[k * H + j];
+        all_a.insert(all_a.end(), a.begin(), a.end());
+        for (int i = 0; i < B * H; ++i) h_prev[i] = std::max(a[i], real(0));
+      }
+      smooth = min_abs(all_a) > kKinkMargin;
     }
-    smooth = min_abs(all_a) > kKinkMargin;
-  }
-  REQUIRE(smooth);
-  std::vector<real> h(T * B * H);  // [T, B, H]
-  // L = sum_t sum proj_t * h_t: every h_t is read by the loss, as in the model
-  // (location and baseline read h_{t-1}, the action network h_T).
-  auto loss = [&] {
-    for (int t = 0; t < T; ++t)
-      core_rnn_forward(params.views(), B, H, g_in.data() + t * B * Ng,
-                       t == 0 ? nullptr : h.data() + (t - 1) * B * H, h.data() + t * B * H);
-    return fd::dot(proj.data(), h.data(), h.size());
-  };
-  loss();
-  // Backpropagation through time, t = T..1. dh_prev starts as the loss's own
-  // gradient at h_{t-1}; the core adds what reaches it through h_t.
-  grads.zero();
-  std::vector<real> dg(T * B * Ng, real(7));  // overwritten by the backward
-  std::vector<real> dh(proj.end() - B * H, proj.end()), dh_prev(B * H);
-  for (int t = T - 1; t >= 0; --t) {
-    if (t > 0) std::copy(proj.begin() + (t - 1) * B * H, proj.begin() + t * B * H, dh_prev.begin());
-    core_rnn_backward(params.views(), grads.views(), B, H, g_in.data() + t * B * Ng,
-                      t == 0 ? nullptr : h.data() + (t - 1) * B * H, h.data() + t * B * H,
-                      dh.data(), dg.data() + t * B * Ng, t == 0 ? nullptr : dh_prev.data());
-    std::swap(dh, dh_prev);
-  }
-  fd::check_parameter_gradients(params, grads, {"core.in.W", "core.in.b", "core.rec.W"}, loss);
-  for (int t = 0; t < T; ++t) {
-    CAPTURE(t);
-    fd::check_elements("g_t", g_in.data() + t * B * Ng, dg.data() + t * B * Ng, B * Ng, loss);
+    REQUIRE(smooth);
+    check.check();
   }
 }
-
-// ---------------------------------------------------------------------------
-// location_network.cpp
 
 TEST_CASE("core_lstm: W_in, b, W_rec and every g_t through T = 4 steps") {
   ModelConfig c = small_config();
   c.core = CoreKind::lstm;
-  const int B = 3, T = c.glimpses, Ng = c.glimpse_hidden, H = c.hidden;
-  REQUIRE(T >= 3);
-  Parameters params(c), grads(c);
-  params.init_uniform(mix_key(kSeed, 9), 0.6);  // smooth everywhere: no kinks to avoid
-  Rng rng(mix_key(kSeed, 9, 1));
-  std::vector<real> g_in = fd::uniform_vector(rng, T * B * Ng, 0, 1);   // [T, B, Ng]
-  const std::vector<real> proj = fd::uniform_vector(rng, T * B * H, -1, 1);   // [T, B, H] dL/dh_t
-  std::vector<real> gates(T * B * 4 * H), cell(T * B * H), h(T * B * H);
-  // L = sum_t proj_t . h_t: every h_t is read by the loss, as in the model.
-  auto loss = [&] {
-    for (int t = 0; t < T; ++t)
-      core_lstm_forward(params.views(), B, H, g_in.data() + t * B * Ng,
-                        t == 0 ? nullptr : h.data() + (t - 1) * B * H,
-                        t == 0 ? nullptr : cell.data() + (t - 1) * B * H, gates.data() + t * B * 4 * H,
-                        cell.data() + t * B * H, h.data() + t * B * H);
-    return fd::dot(proj.data(), h.data(), h.size());
-  };
-  loss();
-  // Backpropagation through time, t = T..1: dh_prev starts as the loss's own
-  // gradient at h_{t-1}; dc carries dL/dc_t back from step t + 1.
-  grads.zero();
-  std::vector<real> dg(T * B * Ng, real(7));  // overwritten by the backward
-  std::vector<real> dh(proj.end() - B * H, proj.end()), dh_prev(B * H);
-  std::vector<real> dc(B * H, 0), dc_prev(B * H, real(7)), dz(B * 4 * H);
-  for (int t = T - 1; t >= 0; --t) {
-    if (t > 0) std::copy(proj.begin() + (t - 1) * B * H, proj.begin() + t * B * H, dh_prev.begin());
-    core_lstm_backward(params.views(), grads.views(), B, H, g_in.data() + t * B * Ng,
-                       t == 0 ? nullptr : h.data() + (t - 1) * B * H,
-                       t == 0 ? nullptr : cell.data() + (t - 1) * B * H, gates.data() + t * B * 4 * H,
-                       cell.data() + t * B * H, dh.data(), dc.data(), dz.data(), dg.data() + t * B * Ng,
-                       t == 0 ? nullptr : dh_prev.data(), t == 0 ? nullptr : dc_prev.data());
-    std::swap(dh, dh_prev);
-    std::swap(dc, dc_prev);
-  }
-  fd::check_parameter_gradients(params, grads, {"core.in.W", "core.in.b", "core.rec.W"}, loss);
-  for (int t = 0; t < T; ++t) {
-    CAPTURE(t);
-    fd::check_elements("g_t", g_in.data() + t * B * Ng, dg.data() + t * B * Ng, B * Ng, loss);
+  REQUIRE(c.glimpses >= 3);
+  for (const int capacity : {3, 5}) {
+    CAPTURE(capacity);
+    CoreCheck check(c, 3, capacity);
+    check.draw(mix_key(kSeed, 9), 0.6);  // smooth everywhere: no kinks to avoid
+    check.check();
   }
 }
 
@@ -342,6 +362,9 @@ TEST_CASE("core_lstm: the forget gate's bias starts at 1, the other gates' do no
       CHECK(std::abs(params.views().core_in.b[j]) <= 0.1);
   }
 }
+
+// ---------------------------------------------------------------------------
+// reinforce.cpp and location_network.cpp: seed equation 1
 
 TEST_CASE("gaussian_log_prob: value, and the score function (l_raw - mu) / sigma^2, sign included") {
   Rng rng(mix_key(kSeed, 5));
@@ -371,23 +394,36 @@ TEST_CASE("gaussian_log_prob: value, and the score function (l_raw - mu) / sigma
   }
 }
 
-TEST_CASE("location_network_backward: the REINFORCE surrogate's gradient in W_loc, b_loc, h_prev") {
+TEST_CASE("reinforce_backward: seed equation 1 in W_loc, b_loc and h_prev, and the stop-gradient at h_prev") {
   const ModelConfig c = small_config();
   const int B = 3, H = c.hidden;
   Parameters params(c), grads(c);
-  std::vector<real> h_prev, l_raw, weight;
-  std::vector<real> mu_pre(B * 2), mu(B * 2), l_mean(B * 2), l_clamped(B * 2);
-  // L = -sum_b w_b log pi(l_raw_b | mu_b(theta, h_prev)), with the action l_raw
-  // and the weights w_b (the scaled advantages, either sign) held fixed.
-  auto loss_from = [&](const real* h) {
-    location_network_forward(c, params.views(), B, H, h, nullptr, mu_pre.data(), mu.data(),
-                             l_mean.data(), l_clamped.data());
+  // Held fixed: the state h_prev, the actions (given locations, so that the
+  // forward's l_raw is exactly them) and the advantages A (either sign).
+  std::vector<real> h_prev, actions, adv;
+  std::vector<real> mu_pre(B * 2), mu(B * 2), l_raw(B * 2), l(B * 2), w(B), dmu(B * 2);
+  Step prev, now;
+  now.B = B;
+  now.mu_pre = mu_pre.data();
+  now.mu = mu.data();
+  now.l_raw = l_raw.data();
+  now.l = l.data();
+  StepGrads d;
+  d.w = w.data();
+  d.dmu = dmu.data();
+  // With w_reinforce = 1 and a batch of M = 1, w_b = A_b:
+  // L = -sum_b A_b log pi(l_raw_b | mu_b(theta, h_prev)).
+  auto loss_from = [&](real* h) {
+    prev.h = h;
+    now.noise = actions.data();
+    now.A = adv.data();
+    location_network_forward(c, params.views(), prev, now, Locations::given);
     double L = 0;
-    for (int r = 0; r < B; ++r) L -= weight[r] * gaussian_log_prob(&l_raw[2 * r], &mu[2 * r], c.sigma);
+    for (int r = 0; r < B; ++r) L -= adv[r] * gaussian_log_prob(&l_raw[2 * r], &mu[2 * r], c.sigma);
     return L;
   };
 
-  SUBCASE("after the first step: W_loc, b_loc and h_prev") {
+  SUBCASE("after the first step: W_loc, b_loc and h_prev; nothing into h_prev by default") {
     // Inputs with mu_pre at least kKinkMargin from +-1, at least one
     // coordinate inside (-1, 1) and one saturated, so both branches of the
     // hardtanh are checked.
@@ -396,8 +432,8 @@ TEST_CASE("location_network_backward: the REINFORCE surrogate's gradient in W_lo
       Rng rng(mix_key(kSeed, 6, attempt));
       params.init_uniform(mix_key(kSeed, 6, attempt), 0.8);
       h_prev = fd::uniform_vector(rng, B * H, 0, 1.5);  // [B, H], a relu output
-      l_raw = fd::uniform_vector(rng, B * 2, -1.2, 1.2);
-      weight = fd::uniform_vector(rng, B, -1, 1);
+      actions = fd::uniform_vector(rng, B * 2, -1.2, 1.2);
+      adv = fd::uniform_vector(rng, B, -1, 1);
       loss_from(h_prev.data());
       int inside = 0, saturated = 0;
       double margin = INFINITY;
@@ -408,17 +444,27 @@ TEST_CASE("location_network_backward: the REINFORCE surrogate's gradient in W_lo
       ok = margin > kKinkMargin && inside > 0 && saturated > 0;
     }
     REQUIRE(ok);
-    grads.zero();
     Rng rng(mix_key(kSeed, 7));
     const std::vector<real> dh0 = fd::uniform_vector(rng, B * H, -1, 1);
-    std::vector<real> dh = dh0, dmu(B * 2);
+    std::vector<real> dh = dh0;
+    d.dh_prev = dh.data();
     auto loss = [&] { return loss_from(h_prev.data()); };
-    loss();
-    location_network_backward(c, params.views(), grads.views(), B, H, h_prev.data(), mu_pre.data(),
-                              mu.data(), l_raw.data(), weight.data(), dmu.data(), dh.data());
+    const double L0 = loss();
+    // --reinforce-into-core: into the locator and on into h_{t-1}.
+    grads.zero();
+    const double returned = reinforce_backward(c, params.views(), grads.views(), prev, now, {0, 1, 0, true}, 1, d);
+    CHECK(returned == doctest::Approx(L0).epsilon(1e-14));
     fd::check_parameter_gradients(params, grads, {"locator.W", "locator.b"}, loss);
     // dh_prev is added into, not overwritten.
     fd::check_elements("h_prev", h_prev.data(), added(dh, dh0).data(), B * H, loss);
+    // The default routing: the same locator gradients, and h_{t-1} untouched.
+    const std::vector<real> into_core(grads.data(), grads.data() + grads.size());
+    loss();  // the activations at theta again (the differences left them at theta - eps)
+    grads.zero();
+    dh = dh0;
+    reinforce_backward(c, params.views(), grads.views(), prev, now, {0, 1, 0, false}, 1, d);
+    CHECK(std::equal(into_core.begin(), into_core.end(), grads.data()));
+    CHECK(dh == dh0);
   }
   SUBCASE("first step, h_prev == nullptr: mu = hardtanh(b_loc)") {
     Rng rng(mix_key(kSeed, 8));
@@ -426,89 +472,87 @@ TEST_CASE("location_network_backward: the REINFORCE surrogate's gradient in W_lo
     // b_loc: x inside the hardtanh's range, y saturated (its gradient must be 0).
     params.views().locator.b[0] = real(0.35);
     params.views().locator.b[1] = real(-1.3);
-    l_raw = fd::uniform_vector(rng, B * 2, -1.2, 1.2);
-    weight = fd::uniform_vector(rng, B, -1, 1);
+    actions = fd::uniform_vector(rng, B * 2, -1.2, 1.2);
+    adv = fd::uniform_vector(rng, B, -1, 1);
     auto loss = [&] { return loss_from(nullptr); };
     loss();
     grads.zero();
-    std::vector<real> dmu(B * 2);
-    location_network_backward(c, params.views(), grads.views(), B, H, nullptr, mu_pre.data(),
-                              mu.data(), l_raw.data(), weight.data(), dmu.data(), nullptr);
+    reinforce_backward(c, params.views(), grads.views(), prev, now, {0, 1, 0, true}, 1, d);
     fd::check_parameter_gradients(params, grads, {"locator.b"}, loss);
     CHECK(grads.views().locator.b[1] == 0);
   }
-  SUBCASE("closed form, sign included: one image, weight 1") {
-    // h_prev == nullptr, mu = b_loc inside (-1, 1); the loss is -log pi, so
-    // dLoss/db_loc = -(l_raw - mu) / sigma^2.
-    const real l1[2] = {real(0.5), real(-0.25)};
+  SUBCASE("closed form, sign included: one image of a batch of two") {
+    // h_prev == nullptr, mu = b_loc = (0.2, 0.1) inside (-1, 1), the action
+    // l_raw = (0.5, -0.25), the advantage A = 1.25, w_reinforce = 0.5 over a
+    // batch of M = 2: w = 0.5 / 2 * 1.25 = 0.3125. The loss is -w log pi, so
+    //   dLoss/db_loc = -w (l_raw - mu) / sigma^2
+    //                = -0.3125 * (0.3, -0.35) / 0.0484 = (-1.93698..., 2.25981...).
+    actions = {real(0.5), real(-0.25)};
+    adv = {real(1.25)};
     params.zero();
     params.views().locator.b[0] = real(0.2);
     params.views().locator.b[1] = real(0.1);
-    const real w1[1] = {1};
-    location_network_forward(c, params.views(), 1, H, nullptr, nullptr, mu_pre.data(), mu.data(),
-                             l_mean.data(), l_clamped.data());
+    now.B = 1;
+    loss_from(nullptr);
     grads.zero();
-    location_network_backward(c, params.views(), grads.views(), 1, H, nullptr, mu_pre.data(),
-                              mu.data(), l1, w1, std::vector<real>(2).data(), nullptr);
-    // (0.5 - 0.2) / 0.22^2 = 6.198..., (-0.25 - 0.1) / 0.22^2 = -7.231...
-    CHECK(grads.views().locator.b[0] == doctest::Approx(-0.3 / (0.22 * 0.22)).epsilon(1e-12));
-    CHECK(grads.views().locator.b[1] == doctest::Approx(0.35 / (0.22 * 0.22)).epsilon(1e-12));
+    reinforce_backward(c, params.views(), grads.views(), prev, now, {1, 0.5, 1}, 2, d);
+    CHECK(w[0] == real(0.3125));
+    CHECK(grads.views().locator.b[0] == doctest::Approx(-0.3125 * 0.3 / (0.22 * 0.22)).epsilon(1e-12));
+    CHECK(grads.views().locator.b[1] == doctest::Approx(0.3125 * 0.35 / (0.22 * 0.22)).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("reinforce_backward: the seed's LSTM locator through T = 4 steps: W, b, W_rec and every h_{t-1}") {
+  ModelConfig c = small_config();
+  c.locator = LocatorKind::lstm;
+  const int B = 3, T = c.glimpses, H = c.hidden;
+  REQUIRE(T >= 3);
+  Episode ep(c, B);
+  ep.resize(B);
+  Parameters params(c), grads(c);
+  params.init_uniform(mix_key(kSeed, 11), 0.8);
+  Rng rng(mix_key(kSeed, 11, 1));
+  // Held fixed: the core's states h_1..h_{T-1}, which the locator reads (h_0
+  // = 0), the actions (given locations) and the advantages A (either sign).
+  for (int s = 0; s + 1 < T; ++s) fd::fill_uniform(rng, ep.step(s).h, B * H, 0, 1.5);
+  for (int s = 0; s < T; ++s) {
+    fd::fill_uniform(rng, ep.step(s).noise, B * 2, -1.2, 1.2);
+    fd::fill_uniform(rng, ep.step(s).A, B, -1, 1);
+  }
+  // With w_reinforce = 1 and M = 1: L = -sum_t sum_b A_tb log pi(l_raw_tb | mu_tb).
+  const LossWeights into_core{0, 1, 0, true};
+  auto loss = [&] {
+    double L = 0;
+    for (int s = 0; s < T; ++s) {
+      const Step now = ep.step(s);
+      location_network_forward(c, params.views(), ep.step(s - 1), now, Locations::given);
+      for (int r = 0; r < B; ++r) L -= now.A[r] * gaussian_log_prob(now.l_raw + 2 * r, now.mu + 2 * r, c.sigma);
+    }
+    return L;
+  };
+  loss();
+  // The episode's backward loop, REINFORCE alone: the locator's own state
+  // carries gradient back through its recurrence (dloc_h, dloc_c).
+  grads.zero();
+  std::vector<real> dh_in(T * B * H, 0);  // [T, B, H] dL/dh_t as sent back to the core
+  const StepGrads last = ep.grads(T - 1);
+  std::fill(last.dloc_h, last.dloc_h + 2 * B, real(0));
+  std::fill(last.dloc_c, last.dloc_c + 2 * B, real(0));
+  for (int s = T - 1; s >= 0; --s) {
+    const StepGrads d = ep.grads(s);
+    if (d.dh_prev) std::fill(d.dh_prev, d.dh_prev + B * H, real(0));
+    reinforce_backward(c, params.views(), grads.views(), ep.step(s - 1), ep.step(s), into_core, 1, d);
+    if (d.dh_prev) std::copy(d.dh_prev, d.dh_prev + B * H, dh_in.begin() + (s - 1) * B * H);
+  }
+  fd::check_parameter_gradients(params, grads, {"locator.W", "locator.b", "locator.rec.W"}, loss);
+  for (int s = 0; s + 1 < T; ++s) {
+    CAPTURE(s);
+    fd::check_elements("h_t", ep.step(s).h, &dh_in[s * B * H], B * H, loss);
   }
 }
 
 // ---------------------------------------------------------------------------
 // action_network.cpp
-
-TEST_CASE("location_lstm: the seed's LSTM locator through T = 4 steps: W, b, W_rec and every h_{t-1}") {
-  ModelConfig c = small_config();
-  c.locator = LocatorKind::lstm;
-  const int B = 3, T = c.glimpses, H = c.hidden;
-  REQUIRE(T >= 3);
-  Parameters params(c), grads(c);
-  params.init_uniform(mix_key(kSeed, 11), 0.8);
-  Rng rng(mix_key(kSeed, 11, 1));
-  // Inputs h_{t-1} for t = 2..T (t = 1 reads zeros), the actions l_raw and the
-  // REINFORCE weights w (the scaled advantages, either sign), all held fixed.
-  std::vector<real> h_in = fd::uniform_vector(rng, T * B * H, 0, 1.5);  // [T, B, H]
-  const std::vector<real> l_raw = fd::uniform_vector(rng, T * B * 2, -1.2, 1.2);
-  const std::vector<real> weight = fd::uniform_vector(rng, T * B, -1, 1);
-  std::vector<real> gates(T * B * 8), loc_c(T * B * 2), mu_pre(T * B * 2), mu(T * B * 2);
-  std::vector<real> l_mean(B * 2), l_clamped(B * 2);
-  auto h_prev = [&](int t) { return t == 0 ? nullptr : h_in.data() + t * B * H; };
-  // L = -sum_t sum_b w_tb log pi(l_raw_tb | mu_tb)
-  auto loss = [&] {
-    double L = 0;
-    for (int t = 0; t < T; ++t) {
-      location_lstm_forward(c, params.views(), B, H, h_prev(t), t == 0 ? nullptr : &mu_pre[(t - 1) * B * 2],
-                            t == 0 ? nullptr : &loc_c[(t - 1) * B * 2], nullptr, &gates[t * B * 8],
-                            &loc_c[t * B * 2], &mu_pre[t * B * 2], &mu[t * B * 2], l_mean.data(), l_clamped.data());
-      for (int r = 0; r < B; ++r)
-        L -= weight[t * B + r] * gaussian_log_prob(&l_raw[(t * B + r) * 2], &mu[(t * B + r) * 2], c.sigma);
-    }
-    return L;
-  };
-  loss();
-  grads.zero();
-  std::vector<real> dh_in(T * B * H, 0);
-  std::vector<real> dloc_h(B * 2, 0), dloc_c(B * 2, 0), dloc_h_prev(B * 2), dloc_c_prev(B * 2);
-  std::vector<real> dz(B * 8), dmu(B * 2);
-  for (int t = T - 1; t >= 0; --t) {
-    std::fill(dloc_h_prev.begin(), dloc_h_prev.end(), real(0));
-    location_lstm_backward(c, params.views(), grads.views(), B, H, h_prev(t),
-                           t == 0 ? nullptr : &mu_pre[(t - 1) * B * 2], t == 0 ? nullptr : &loc_c[(t - 1) * B * 2],
-                           &gates[t * B * 8], &loc_c[t * B * 2], &mu_pre[t * B * 2], &mu[t * B * 2],
-                           &l_raw[t * B * 2], &weight[t * B], dloc_h.data(), dloc_c.data(), dz.data(), dmu.data(),
-                           t == 0 ? nullptr : &dh_in[t * B * H], t == 0 ? nullptr : dloc_h_prev.data(),
-                           t == 0 ? nullptr : dloc_c_prev.data());
-    std::swap(dloc_h, dloc_h_prev);
-    std::swap(dloc_c, dloc_c_prev);
-  }
-  fd::check_parameter_gradients(params, grads, {"locator.W", "locator.b", "locator.rec.W"}, loss);
-  for (int t = 1; t < T; ++t) {
-    CAPTURE(t);
-    fd::check_elements("h_prev", &h_in[t * B * H], &dh_in[t * B * H], B * H, loss);
-  }
-}
 
 TEST_CASE("action_network_nll_backward: W_a, b_a and dh") {
   const ModelConfig c = small_config();
@@ -554,12 +598,19 @@ TEST_CASE("baseline_backward: w_b and c, and nothing else") {
   Parameters params(c), grads(c);
   Rng rng(mix_key(kSeed, 10));
   params.init_uniform(mix_key(kSeed, 10), 1.0);
-  const std::vector<real> h_prev = fd::uniform_vector(rng, B * H, 0, 2);
-  const std::vector<real> R = fd::uniform_vector(rng, B, -1, 2);  // returns, held fixed
+  std::vector<real> h_prev = fd::uniform_vector(rng, B * H, 0, 2);
+  std::vector<real> R = fd::uniform_vector(rng, B, -1, 2);  // returns, held fixed
   std::vector<real> b(B), db(B);
+  Step prev, now;
+  now.B = B;
+  now.b = b.data();
+  now.R = R.data();
+  StepGrads d;
+  d.db = db.data();
   // L = weight * sum_b (b_b - R_b)^2
-  auto loss_from = [&](const real* h) {
-    baseline_forward(params.views(), B, H, h, b.data());
+  auto loss_from = [&](real* h) {
+    prev.h = h;
+    baseline_forward(c, params.views(), prev, now);
     double L = 0;
     for (int r = 0; r < B; ++r) L += weight * (b[r] - R[r]) * (b[r] - R[r]);
     return L;
@@ -568,8 +619,7 @@ TEST_CASE("baseline_backward: w_b and c, and nothing else") {
     auto loss = [&] { return loss_from(h_prev.data()); };
     const double L0 = loss();
     grads.zero();
-    const double returned = baseline_backward(params.views(), grads.views(), B, H, h_prev.data(),
-                                              b.data(), R.data(), weight, db.data());
+    const double returned = baseline_backward(c, params.views(), grads.views(), prev, now, weight, d);
     CHECK(returned == doctest::Approx(L0).epsilon(1e-14));
     // Every other block, the core's included, stays exactly zero: h_{t-1} is a
     // constant of the baseline loss.
@@ -579,8 +629,7 @@ TEST_CASE("baseline_backward: w_b and c, and nothing else") {
     auto loss = [&] { return loss_from(nullptr); };
     const double L0 = loss();
     grads.zero();
-    const double returned = baseline_backward(params.views(), grads.views(), B, H, nullptr,
-                                              b.data(), R.data(), weight, db.data());
+    const double returned = baseline_backward(c, params.views(), grads.views(), prev, now, weight, d);
     CHECK(returned == doctest::Approx(L0).epsilon(1e-14));
     fd::check_parameter_gradients(params, grads, {"baseline.b"}, loss);
   }

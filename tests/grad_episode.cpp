@@ -20,16 +20,18 @@
 // Re-running episode_forward at theta +- eps with the same noise would move
 // l_raw_t = mu_t + sigma * noise and l_t along with mu_t, a different function
 // (its L_reinforce does not even depend on mu_t; the test "what the analytic
-// gradient is not" shows it). The loss differentiated here is episode_forward
-// written out step by step from the component functions with l_raw_t and l_t
-// held at the base episode's values and b_t read from the base episode's
-// h_{t-1} (forward_at_fixed_locations), then episode_backward with the base R
-// and A, whose returned loss terms are summed. Two checks keep that honest: at
-// the base parameters this forward reproduces episode_forward bit for bit,
-// and the real episode_forward at theta +- eps d gives the sensor's output rho
-// unchanged bit for bit (patch positions are whole pixels), so holding l_t
-// fixed changes nothing the sensor sees; l_t still differs as an input of
-// the `where` layer, which is exactly the stop-gradient being tested.
+// gradient is not" shows it). The loss differentiated here is the episode's
+// own code with those inputs held (forward_at_fixed_locations): episode_forward
+// at the base episode's actions as given locations (so l_raw_t and l_t are
+// exactly the base ones), then the location network and the baseline of each
+// step once more, reading the base episode's h_{t-1}; then episode_backward
+// with the base R and A, whose returned loss terms are summed. Two checks keep
+// that honest: at the base parameters this forward reproduces episode_forward
+// bit for bit, and the real episode_forward at theta +- eps d gives the
+// sensor's output rho unchanged bit for bit (patch positions are whole
+// pixels), so holding l_t fixed changes nothing the sensor sees; l_t still
+// differs as an input of the `where` layer, which is exactly the stop-gradient
+// being tested.
 //
 // Every loss evaluation also records whether any relu or hardtanh changed
 // side relative to the base episode; none may, or the difference would
@@ -109,60 +111,32 @@ const LossWeights kWeights{1.0, 0.8, 0.5};
 // code's routing, --reinforce-into-core).
 const LossWeights kWeightsIntoCore{1.0, 0.8, 0.5, true};
 
-// Copies of a tensor's elements (whole buffer, unused capacity rows included).
-std::vector<real> copy_of(const Tensor& t) { return std::vector<real>(t.data(), t.data() + t.size()); }
-void restore(Tensor& t, const std::vector<real>& v) { std::copy(v.begin(), v.end(), t.data()); }
-bool bitwise_equal(const Tensor& t, const std::vector<real>& v) {
-  return t.size() == v.size() && std::memcmp(t.data(), v.data(), v.size() * sizeof(real)) == 0;
+// Whole buffers, unused capacity rows included.
+void copy_tensor(Tensor& to, const Tensor& from) { std::copy(from.data(), from.data() + from.size(), to.data()); }
+bool bitwise_equal(const Tensor& a, const Tensor& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(real)) == 0;
 }
 
-// episode_forward, step for step (ram.cpp), except for what the hybrid loss
-// treats as constants: the locations are not drawn (l_raw_t and l_t are
-// copied from the base episode after the location network has computed mu_t
-// at the current parameters), and the baseline reads the base episode's
-// h_{t-1} (baseline.cpp: "h_{t-1} is treated as a constant"), so b_t moves
-// with w_b and c alone. Everything else (mu_t, rho_t, g_t, h_t, logp) is
-// recomputed from the current parameters.
-void forward_at_fixed_locations(const Parameters& params, Episode& ep,
-                                const std::vector<real>& l_raw_base,
-                                const std::vector<real>& l_base,
-                                const std::vector<real>& h_base, bool reinforce_into_core) {
-  const ModelConfig& c = ep.config;
-  const RamParams& p = params.views();
-  const int T = c.glimpses, B = ep.B, cap = ep.capacity, H = c.hidden;
-  const int G = c.glimpse_features(), Ncat = c.what_hidden + c.where_hidden, Ng = c.glimpse_hidden;
-  auto row = [cap](Tensor& t, int s, int width) { return t.data() + std::size_t(s) * cap * width; };
-  for (int s = 0; s < T; ++s) {
-    const real* h_prev = s == 0 ? nullptr : row(ep.h, s - 1, H);
-    const real* h_prev_base = s == 0 ? nullptr : h_base.data() + std::size_t(s - 1) * cap * H;
-    real* l_raw_s = row(ep.l_raw, s, 2);
-    real* l_s = row(ep.l, s, 2);
-    // Unless REINFORCE flows into the core, the locator's input h_{t-1} is a
-    // constant of the loss too (reinforce.cpp); the LSTM locator's own state
-    // is not.
-    const real* locator_input = reinforce_into_core ? h_prev : h_prev_base;
-    if (c.locator == LocatorKind::lstm)
-      location_lstm_forward(c, p, B, H, locator_input, s == 0 ? nullptr : row(ep.mu_pre, s - 1, 2),
-                            s == 0 ? nullptr : row(ep.loc_cell, s - 1, 2), nullptr, row(ep.loc_gates, s, 8),
-                            row(ep.loc_cell, s, 2), row(ep.mu_pre, s, 2), row(ep.mu, s, 2), l_raw_s, l_s);
-    else
-      location_network_forward(c, p, B, H, locator_input, nullptr, row(ep.mu_pre, s, 2), row(ep.mu, s, 2),
-                               l_raw_s, l_s);
-    const std::size_t at = std::size_t(s) * cap * 2;
-    std::copy(l_raw_base.begin() + at, l_raw_base.begin() + at + 2 * B, l_raw_s);
-    std::copy(l_base.begin() + at, l_base.begin() + at + 2 * B, l_s);
-    baseline_forward(p, B, H, h_prev_base, ep.b.data() + std::size_t(s) * B);
-    real* rho_s = row(ep.rho, s, G);
-    glimpse_sensor(c, B, ep.images.data(), l_s, rho_s);
-    GlimpseActivations act{row(ep.hcat, s, Ncat), row(ep.g, s, Ng)};
-    glimpse_network_forward(c, p, B, rho_s, l_s, act);
-    if (c.core == CoreKind::lstm)
-      core_lstm_forward(p, B, H, act.g, h_prev, s == 0 ? nullptr : row(ep.cell, s - 1, H),
-                        row(ep.gates, s, 4 * H), row(ep.cell, s, H), row(ep.h, s, H));
-    else
-      core_rnn_forward(p, B, H, act.g, h_prev, row(ep.h, s, H));
+// The episode at the current parameters with what the hybrid loss treats as
+// constants held at the base episode's values: episode_forward looks at the
+// base actions l_raw_t (given locations: l_t = clamp(l_raw_t) is then the
+// base l_t too), and each step's location network (unless REINFORCE flows
+// into the core) and baseline run again on the base episode's h_{t-1}
+// (baseline.cpp: "h_{t-1} is treated as a constant"). The LSTM locator's own
+// state is not held. Everything else (mu_t, rho_t, g_t, h_t, logp) is
+// recomputed from the current parameters. `fixed` holds the base actions in
+// its noise.
+void forward_at_fixed_locations(const Parameters& params, Episode& fixed, const Episode& base,
+                                bool reinforce_into_core) {
+  const ModelConfig& c = fixed.config;
+  episode_forward(params, fixed, Locations::given);
+  for (int s = 0; s < c.glimpses; ++s) {
+    Step held = fixed.step(s - 1);
+    held.h = base.step(s - 1).h;
+    const Step now = fixed.step(s);
+    if (!reinforce_into_core) location_network_forward(c, params.views(), held, now, Locations::given);
+    baseline_forward(c, params.views(), held, now);
   }
-  action_network_forward(p, B, H, c.classes, row(ep.h, T - 1, H), ep.logp.data());
 }
 
 // Which side of its kink every relu and hardtanh is on.
@@ -185,57 +159,56 @@ struct EpisodeCheck {
   ModelConfig config;
   int B;
   std::vector<std::vector<uint8_t>> pixels;  // [B][C, H, W]
-  Episode ep;
+  Episode ep;                                // the episode training runs, at the current parameters
+  Episode base;                              // the episode at theta: what the loss holds fixed
+  Episode fixed;                             // the loss's episode: base actions as given locations
   Parameters params, grads, scratch;
   std::vector<real> theta;                   // base parameters
-  std::vector<real> l_raw0, l0, R0, A0;      // held fixed
-  std::vector<real> h0;                      // held fixed as the baseline's input
-  std::vector<real> rho0;                    // base retina output
   std::vector<char> sides0;                  // base kink sides
   int kinks_crossed = 0;                     // loss evaluations on another side of a kink
 
   explicit EpisodeCheck(const Setup& s, uint64_t seed)
-      : config(s.config), B(s.B), ep(s.config, s.capacity), params(s.config),
-        grads(s.config), scratch(s.config) {
-    ep.resize(B);
+      : config(s.config), B(s.B), ep(s.config, s.capacity), base(s.config, s.capacity),
+        fixed(s.config, s.capacity), params(s.config), grads(s.config), scratch(s.config) {
     Rng rng(mix_key(kSeed, seed));
     const int image_size = config.channels * config.height * config.width;
     pixels.resize(B);
     for (int r = 0; r < B; ++r) {
       pixels[r].resize(image_size);
       for (auto& v : pixels[r]) v = static_cast<uint8_t>(rng.below(256));
-      ep.images[r] = pixels[r].data();
     }
     for (std::size_t i = 0; i < ep.noise.size(); ++i) ep.noise[i] = static_cast<real>(rng.normal());
     params.init_uniform(mix_key(kSeed, seed, 1), s.init_range);
     theta.assign(params.data(), params.data() + params.size());
+    for (Episode* e : {&ep, &base, &fixed}) {
+      e->resize(B);
+      for (int r = 0; r < B; ++r) e->images[r] = pixels[r].data();
+    }
+    copy_tensor(base.noise, ep.noise);
     // Labels do not change the forward pass: label image 0 with its own
     // prediction (reward 1) and the others with a wrong class (reward 0), so
     // both returns occur.
-    episode_forward(params, ep, Locations::sample);
+    episode_forward(params, base, Locations::sample);
     for (int r = 0; r < B; ++r) {
-      const int predicted = episode_prediction(ep, r);
-      ep.labels[r] = static_cast<uint8_t>(r == 0 ? predicted : (predicted + 1) % config.classes);
+      const int predicted = episode_prediction(base, r);
+      base.labels[r] = static_cast<uint8_t>(r == 0 ? predicted : (predicted + 1) % config.classes);
     }
-    episode_rewards(ep);
-    l_raw0 = copy_of(ep.l_raw);
-    l0 = copy_of(ep.l);
-    R0 = copy_of(ep.R);
-    A0 = copy_of(ep.A);
-    h0 = copy_of(ep.h);
-    rho0 = copy_of(ep.rho);
-    sides0 = kink_sides(ep);
+    episode_rewards(base);
+    ep.labels = fixed.labels = base.labels;
+    copy_tensor(fixed.noise, base.l_raw);
+    sides0 = kink_sides(base);
   }
 
   // L(theta') at the current parameters, with the locations, the returns, the
-  // advantages and the baseline's input held at their base values.
+  // advantages and the inputs h_{t-1} of the baseline (and by default of the
+  // locator) held at their base values.
   double loss(const LossWeights& weights) {
-    forward_at_fixed_locations(params, ep, l_raw0, l0, h0, weights.reinforce_into_core);
-    kinks_crossed += kink_sides(ep) != sides0;
-    restore(ep.R, R0);
-    restore(ep.A, A0);
+    forward_at_fixed_locations(params, fixed, base, weights.reinforce_into_core);
+    kinks_crossed += kink_sides(fixed) != sides0;
+    copy_tensor(fixed.R, base.R);
+    copy_tensor(fixed.A, base.A);
     scratch.zero();
-    const EpisodeLoss e = episode_backward(params, scratch, ep, weights, B);
+    const EpisodeLoss e = episode_backward(params, scratch, fixed, weights, B);
     return e.nll + e.reinforce + e.baseline;
   }
 
@@ -243,8 +216,8 @@ struct EpisodeCheck {
   // parameters, then episode_backward with the base R and A.
   std::vector<real> gradient(const LossWeights& weights) {
     episode_forward(params, ep, Locations::sample);
-    restore(ep.R, R0);
-    restore(ep.A, A0);
+    copy_tensor(ep.R, base.R);
+    copy_tensor(ep.A, base.A);
     grads.zero();
     episode_backward(params, grads, ep, weights, B);
     return std::vector<real>(grads.data(), grads.data() + grads.size());
@@ -259,7 +232,7 @@ struct EpisodeCheck {
     for (double t : {fd::kStep, -fd::kStep}) {
       CAPTURE(t);
       real_forward_at(d, t);
-      CHECK(bitwise_equal(ep.rho, rho0));
+      CHECK(bitwise_equal(ep.rho, base.rho));
     }
   }
 
@@ -313,25 +286,24 @@ TEST_CASE("episode: the fixed-location forward is episode_forward at the base pa
     const std::string setup_name = setup.name;
     CAPTURE(setup_name);
     EpisodeCheck check(setup, ++seed);
-    // Snapshot of the real forward (the constructor's last run).
-    episode_forward(check.params, check.ep, Locations::sample);
-    const Episode& ep = check.ep;
-    const std::vector<std::vector<real>> base = {copy_of(ep.mu_pre), copy_of(ep.mu), copy_of(ep.l_raw),
-                                                 copy_of(ep.l),      copy_of(ep.rho), copy_of(ep.hcat),
-                                                 copy_of(ep.g),      copy_of(ep.h),   copy_of(ep.b),
-                                                 copy_of(ep.logp)};
-    // Rewards are a function of the episode: recomputing them gives R0, A0.
-    episode_rewards(check.ep);
-    CHECK(bitwise_equal(ep.R, check.R0));
-    CHECK(bitwise_equal(ep.A, check.A0));
-    forward_at_fixed_locations(check.params, check.ep, check.l_raw0, check.l0, check.h0, false);
-    const char* names[] = {"mu_pre", "mu", "l_raw", "l", "rho", "hcat", "g", "h", "b", "logp"};
-    const Tensor* tensors[] = {&ep.mu_pre, &ep.mu, &ep.l_raw, &ep.l, &ep.rho,
-                               &ep.hcat,   &ep.g,  &ep.h,     &ep.b, &ep.logp};
-    for (int i = 0; i < 10; ++i) {
-      CAPTURE(names[i]);
-      CHECK(bitwise_equal(*tensors[i], base[i]));
+    // The real forward at theta is the base episode; the loss's forward there
+    // must be it bit for bit, under either routing.
+    for (const bool into_core : {false, true}) {
+      CAPTURE(into_core);
+      forward_at_fixed_locations(check.params, check.fixed, check.base, into_core);
+      const char* names[] = {"mu_pre", "mu", "l_raw", "l", "rho", "hcat", "g", "h", "b", "logp"};
+      const Tensor Episode::*tensors[] = {&Episode::mu_pre, &Episode::mu, &Episode::l_raw, &Episode::l,
+                                          &Episode::rho,    &Episode::hcat, &Episode::g,   &Episode::h,
+                                          &Episode::b,      &Episode::logp};
+      for (int i = 0; i < 10; ++i) {
+        CAPTURE(names[i]);
+        CHECK(bitwise_equal(check.fixed.*tensors[i], check.base.*tensors[i]));
+      }
     }
+    // Rewards are a function of the episode: recomputing them gives R and A again.
+    episode_rewards(check.fixed);
+    CHECK(bitwise_equal(check.fixed.R, check.base.R));
+    CHECK(bitwise_equal(check.fixed.A, check.base.A));
   }
 }
 
@@ -345,6 +317,7 @@ TEST_CASE("episode: the loss terms episode_backward returns are the hybrid loss 
     const ModelConfig& c = check.config;
     const int B = check.B, T = c.glimpses, A = c.classes, cap = ep.capacity;
     episode_forward(check.params, check.ep, Locations::sample);
+    episode_rewards(check.ep);
     check.grads.zero();
     const EpisodeLoss loss = episode_backward(check.params, check.grads, check.ep, kWeights, B);
     // L_nll = w_nll / B * sum_b -logp[b, y_b]
@@ -391,7 +364,7 @@ TEST_CASE("episode: random directions over every parameter at once") {
       check.check_direction(weights, grad, d);
       // Moving every parameter moves the locations too.
       check.real_forward_at(d, fd::kStep);
-      CHECK_FALSE(bitwise_equal(check.ep.l, check.l0));
+      CHECK_FALSE(bitwise_equal(check.ep.l, check.base.l));
     }
     CHECK(check.kinks_crossed == 0);
   });
@@ -500,8 +473,8 @@ TEST_CASE("episode: what the analytic gradient is not (locations re-drawn with t
     const std::vector<real> d = block_direction(rng, check.params.size(), block);
     auto redrawn_loss = [&] {
       episode_forward(check.params, check.ep, Locations::sample);
-      restore(check.ep.R, check.R0);
-      restore(check.ep.A, check.A0);
+      copy_tensor(check.ep.R, check.base.R);
+      copy_tensor(check.ep.A, check.base.A);
       check.scratch.zero();
       const EpisodeLoss e = episode_backward(check.params, check.scratch, check.ep, only_reinforce, check.B);
       return e.reinforce;
@@ -563,12 +536,6 @@ TEST_CASE("rewards: classification reward, returns and advantages computed by ha
     CAPTURE(i);
     CHECK(adv[i] == adv_expected[i]);
   }
-  // Step weights of t2 with w_reinforce = 0.5 over a batch of 2 (0.25 per
-  // image): w = 0.25 * (0, 1.25) = (0, 0.3125).
-  real w[B];
-  reinforce_step_weights(B, adv + B, 0.5 / B, w);
-  CHECK(w[0] == 0);
-  CHECK(w[1] == real(0.3125));
 }
 
 // ---------------------------------------------------------------------------
@@ -640,11 +607,11 @@ TEST_CASE("REINFORCE: the estimator's mean is the true gradient, sign included; 
   // and l_raw ~ N(mu, sigma^2 I), sigma = 0.22:
   //   E f        = -|mu - c|^2 - 2 sigma^2 = -(0.04 + 0.09) - 0.0968 = -0.2268
   //   dE f / db  = -2 (mu - c) = -2 (-0.2, -0.3) = (0.4, 0.6)
-  // location_network_backward adds the gradient of the LOSS -w log pi with
+  // reinforce_backward adds the gradient of the LOSS -w log pi with
   // w = f - baseline, so the estimate of dE f / db is MINUS grad.locator.b.
   ModelConfig c = tiny_config(1, 3, 1, 3, 5, 4, 6, 6, 4);
   c.sigma = 0.22;
-  const int H = c.hidden, N = 20000;
+  const int N = 20000;
   const double target[2] = {0.5, 0.1};
   const double b_loc[2] = {0.3, -0.2};
   const double true_grad[2] = {-2 * (b_loc[0] - target[0]), -2 * (b_loc[1] - target[1])};
@@ -656,30 +623,51 @@ TEST_CASE("REINFORCE: the estimator's mean is the true gradient, sign included; 
   params.views().locator.b[0] = static_cast<real>(b_loc[0]);
   params.views().locator.b[1] = static_cast<real>(b_loc[1]);
 
-  // N episodes of one step each, drawn with a seeded Rng.
+  // N episodes of one step each, drawn from the location network with
+  // seeded standard normals: one image per row of a step of N rows.
   Rng rng(mix_key(kSeed, 70));
-  std::vector<real> noise(2 * N), mu_pre(2 * N), mu(2 * N), l_raw(2 * N), l(2 * N), f(N);
+  std::vector<real> noise(2 * N), mu_pre(2 * N), mu(2 * N), l_raw(2 * N), l(2 * N), f(N), adv(N);
   for (auto& z : noise) z = static_cast<real>(rng.normal());
-  location_network_forward(c, params.views(), N, H, nullptr, noise.data(), mu_pre.data(), mu.data(),
-                           l_raw.data(), l.data());
+  Step prev, all;  // prev: h_0 = 0
+  all.B = N;
+  all.noise = noise.data();
+  all.mu_pre = mu_pre.data();
+  all.mu = mu.data();
+  all.l_raw = l_raw.data();
+  all.l = l.data();
+  all.A = adv.data();
+  location_network_forward(c, params.views(), prev, all, Locations::sample);
   for (int i = 0; i < N; ++i)
     f[i] = static_cast<real>(-(std::pow(l_raw[2 * i] - target[0], 2) + std::pow(l_raw[2 * i + 1] - target[1], 2)));
+  // One image alone: the step's row i, with advantage A = f - baseline.
+  auto row = [&](int i) {
+    Step one = all;
+    one.B = 1;
+    one.mu_pre += 2 * i;
+    one.mu += 2 * i;
+    one.l_raw += 2 * i;
+    one.A += i;
+    return one;
+  };
+  std::vector<real> w(N), dmu(2 * N);
+  StepGrads scratch;
+  scratch.w = w.data();
+  scratch.dmu = dmu.data();
+  const LossWeights only_reinforce{0, 1, 0};
 
   // Per-sample estimates -grad.locator.b, with no baseline and with the
-  // constant baseline E f.
+  // constant baseline E f (a batch of M = 1, w_reinforce = 1: w = A).
   struct Stats {
     double mean[2], var[2];
   };
   std::vector<real> est[2] = {std::vector<real>(2 * N), std::vector<real>(2 * N)};
   const double baselines[2] = {0.0, expected_f};
   Stats stats[2];
-  std::vector<real> dmu(2);
   for (int k = 0; k < 2; ++k) {
     for (int i = 0; i < N; ++i) {
-      const real w = static_cast<real>(f[i] - baselines[k]);
+      adv[i] = static_cast<real>(f[i] - baselines[k]);
       grads.zero();
-      location_network_backward(c, params.views(), grads.views(), 1, H, nullptr, &mu_pre[2 * i],
-                                &mu[2 * i], &l_raw[2 * i], &w, dmu.data(), nullptr);
+      reinforce_backward(c, params.views(), grads.views(), prev, row(i), only_reinforce, 1, scratch);
       est[k][2 * i] = -grads.views().locator.b[0];
       est[k][2 * i + 1] = -grads.views().locator.b[1];
     }
@@ -713,12 +701,10 @@ TEST_CASE("REINFORCE: the estimator's mean is the true gradient, sign included; 
     CHECK(stats[1].var[d] < 0.5 * stats[0].var[d]);
   }
 
-  // The batch form sums over images: all N at once with weights (f - E f) / N
+  // The batch form sums over images and divides by M: all N at once, A = f - E f,
   // gives minus the mean estimate.
-  std::vector<real> w(N), dmu_batch(2 * N);
-  for (int i = 0; i < N; ++i) w[i] = static_cast<real>((f[i] - expected_f) / N);
+  for (int i = 0; i < N; ++i) adv[i] = static_cast<real>(f[i] - expected_f);
   grads.zero();
-  location_network_backward(c, params.views(), grads.views(), N, H, nullptr, mu_pre.data(), mu.data(),
-                            l_raw.data(), w.data(), dmu_batch.data(), nullptr);
+  reinforce_backward(c, params.views(), grads.views(), prev, all, only_reinforce, N, scratch);
   for (int d = 0; d < 2; ++d) CHECK(-grads.views().locator.b[d] == doctest::Approx(stats[1].mean[d]).epsilon(1e-9));
 }

@@ -45,9 +45,14 @@ TEST_CASE("glimpse sensor: patches, scales, padding and channels") {
                         Case{real(0.7 / 13), real(0.2), 11, 13, 7, 9}}) {
     CAPTURE(k.x);
     CAPTURE(k.y);
-    const real l[2] = {k.x, k.y};
+    real l[2] = {k.x, k.y};
     std::vector<real> rho(config.glimpse_features());
-    glimpse_sensor(config, 1, images, l, rho.data());
+    Step now;
+    now.B = 1;
+    now.x = images;
+    now.l = l;
+    now.rho = rho.data();
+    glimpse_sensor(config, now);
     for (int c = 0; c < 3; ++c) {
       for (int py = 0; py < 8; ++py) {
         for (int px = 0; px < 8; ++px) {

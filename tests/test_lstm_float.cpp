@@ -12,6 +12,7 @@
 
 #include "kernels/random.h"
 #include "model/linear.h"
+#include "model/core_lstm.h"
 #include "model/lstm.h"
 #include "model/ram.h"
 
@@ -30,7 +31,15 @@ TEST_CASE("lstm (float): gates, cell and output match a double computation with 
   for (auto& v : h_prev) v = static_cast<real>(rng.uniform(-1, 1));
   for (auto& v : c_prev) v = static_cast<real>(rng.uniform(-3, 3));
   std::vector<real> gates(B * 4 * H), cell(B * H), h(B * H);
-  core_lstm_forward(p, B, H, x.data(), h_prev.data(), c_prev.data(), gates.data(), cell.data(), h.data());
+  Step prev, now;
+  prev.h = h_prev.data();
+  prev.c = c_prev.data();
+  now.B = B;
+  now.g = x.data();
+  now.gates = gates.data();
+  now.c = cell.data();
+  now.h = h.data();
+  core_lstm_forward(c, p, prev, now);
   double widest = 0;
   for (int r = 0; r < B; ++r) {
     for (int j = 0; j < H; ++j) {

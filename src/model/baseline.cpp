@@ -12,29 +12,29 @@
 #include "model/baseline.h"
 #include "model/linear.h"
 
-void baseline_forward(const RamParams& p, int B, int H, const real* h_prev, real* b) {
-  if (h_prev) {
-    linear_forward(B, h_prev, H, p.baseline, b, 1);
+void baseline_forward(const ModelConfig& config, const RamParams& p, const Step& prev, const Step& now) {
+  if (prev.h) {
+    linear_forward(now.B, prev.h, config.hidden, p.baseline, now.b, 1);
   } else {
-    for (int r = 0; r < B; ++r) b[r] = p.baseline.b[0];  // h_0 = 0
+    for (int r = 0; r < now.B; ++r) now.b[r] = p.baseline.b[0];  // h_0 = 0
   }
 }
 
-double baseline_backward(const RamParams& p, const RamParams& grad, int B, int H,
-                         const real* h_prev, const real* b, const real* R, double weight,
-                         real* db) {
+double baseline_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, const Step& prev,
+                         const Step& now, double weight, const StepGrads& d) {
+  const int B = now.B;
   // Loss = weight * sum_r (b_r - R_r)^2, so dLoss/db_r = 2 weight (b_r - R_r).
   double loss = 0;
   for (int r = 0; r < B; ++r) {
-    const double diff = static_cast<double>(b[r]) - R[r];
+    const double diff = static_cast<double>(now.b[r]) - now.R[r];
     loss += weight * diff * diff;
-    db[r] = static_cast<real>(2 * weight * diff);
+    d.db[r] = static_cast<real>(2 * weight * diff);
   }
   // Forward was b = h_prev w_b + c; no gradient into h_prev.
-  if (h_prev) {
-    linear_backward(B, h_prev, H, db, 1, p.baseline, grad.baseline, nullptr, 0, false);
+  if (prev.h) {
+    linear_backward(B, prev.h, config.hidden, d.db, 1, p.baseline, grad.baseline, nullptr, 0, false);
   } else {
-    for (int r = 0; r < B; ++r) grad.baseline.b[0] += db[r];
+    for (int r = 0; r < B; ++r) grad.baseline.b[0] += d.db[r];
   }
   return loss;
 }

@@ -10,25 +10,24 @@
 #include "model/core_rnn.h"
 #include "model/linear.h"
 
-void core_rnn_forward(const RamParams& p, int B, int H, const real* g, const real* h_prev,
-                      real* h) {
+void core_rnn_forward(const ModelConfig& config, const RamParams& p, const Step& prev, const Step& now) {
+  const int B = now.B, H = config.hidden;
   // h = g W_in + b
-  linear_forward(B, g, p.core_in.in, p.core_in, h, H);
+  linear_forward(B, now.g, p.core_in.in, p.core_in, now.h, H);
   // h += h_prev W_rec (h_0 = 0 adds nothing, so t = 1 skips it)
-  if (h_prev) linear_multiply(B, h_prev, H, p.core_rec, h, H, /*accumulate=*/true);
-  relu_forward(B, H, h, H);
+  if (prev.h) linear_multiply(B, prev.h, H, p.core_rec, now.h, H, /*accumulate=*/true);
+  relu_forward(B, H, now.h, H);
 }
 
-void core_rnn_backward(const RamParams& p, const RamParams& grad, int B, int H,
-                       const real* g, const real* h_prev, const real* h, real* dh,
-                       real* dg, real* dh_prev) {
+void core_rnn_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, const Step& prev,
+                       const Step& now, const StepGrads& d) {
+  const int B = now.B, H = config.hidden;
   // Forward was h = relu(a) with a = g W_in + b + h_prev W_rec, so
   //   da      = dh * [h > 0]
   //   dW_in  += g^T da,   db += sum_rows da,   dg  = da W_in^T
   //   dW_rec += h_prev^T da,                   dh_prev += da W_rec^T
-  relu_backward(B, H, h, H, dh, H);
-  const real* da = dh;
-  linear_backward(B, g, p.core_in.in, da, H, p.core_in, grad.core_in, dg, p.core_in.in, false);
-  if (h_prev)
-    linear_backward(B, h_prev, H, da, H, p.core_rec, grad.core_rec, dh_prev, H, true);
+  relu_backward(B, H, now.h, H, d.dh, H);
+  const real* da = d.dh;
+  linear_backward(B, now.g, p.core_in.in, da, H, p.core_in, grad.core_in, d.dg, p.core_in.in, false);
+  if (prev.h) linear_backward(B, prev.h, H, da, H, p.core_rec, grad.core_rec, d.dh_prev, H, true);
 }

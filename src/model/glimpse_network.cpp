@@ -16,35 +16,33 @@
 #include "model/glimpse_network.h"
 #include "model/linear.h"
 
-void glimpse_network_forward(const ModelConfig& config, const RamParams& p, int B,
-                             const real* rho, const real* l, GlimpseActivations out) {
-  const int Nw = config.what_hidden, Nl = config.where_hidden;
+void glimpse_network_forward(const ModelConfig& config, const RamParams& p, const Step& now) {
+  const int B = now.B, Nw = config.what_hidden, Nl = config.where_hidden;
   const int ld_cat = Nw + Nl;
   const int G = config.glimpse_features();
   // h_g = relu(rho W_what + b)          [B, 128] in hcat[:, 0:128]
-  linear_forward(B, rho, G, p.what, out.hcat, ld_cat);
+  linear_forward(B, now.rho, G, p.what, now.hcat, ld_cat);
   // h_l = relu(l W_where + b)           [B, 128] in hcat[:, 128:256]
-  linear_forward(B, l, 2, p.where, out.hcat + Nw, ld_cat);
-  relu_forward(B, ld_cat, out.hcat, ld_cat);
+  linear_forward(B, now.l, 2, p.where, now.hcat + Nw, ld_cat);
+  relu_forward(B, ld_cat, now.hcat, ld_cat);
   // g = relu([h_g, h_l] W_join + b)     [B, 256]
-  linear_forward(B, out.hcat, ld_cat, p.join, out.g, config.glimpse_hidden);
-  relu_forward(B, config.glimpse_hidden, out.g, config.glimpse_hidden);
+  linear_forward(B, now.hcat, ld_cat, p.join, now.g, config.glimpse_hidden);
+  relu_forward(B, config.glimpse_hidden, now.g, config.glimpse_hidden);
 }
 
-void glimpse_network_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad,
-                              int B, const real* rho, const real* l, GlimpseActivations act,
-                              real* dg, real* dhcat) {
-  const int Nw = config.what_hidden, Nl = config.where_hidden;
+void glimpse_network_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, const Step& now,
+                              const StepGrads& d) {
+  const int B = now.B, Nw = config.what_hidden, Nl = config.where_hidden;
   const int ld_cat = Nw + Nl;
   const int Ng = config.glimpse_hidden;
   const int G = config.glimpse_features();
   // Forward was g = relu([h_g, h_l] W_join + b): through the relu, then the
   // linear map, which hands back d[h_g, h_l].
-  relu_backward(B, Ng, act.g, Ng, dg, Ng);
-  linear_backward(B, act.hcat, ld_cat, dg, Ng, p.join, grad.join, dhcat, ld_cat, false);
-  relu_backward(B, ld_cat, act.hcat, ld_cat, dhcat, ld_cat);
+  relu_backward(B, Ng, now.g, Ng, d.dg, Ng);
+  linear_backward(B, now.hcat, ld_cat, d.dg, Ng, p.join, grad.join, d.dhcat, ld_cat, false);
+  relu_backward(B, ld_cat, now.hcat, ld_cat, d.dhcat, ld_cat);
   // Forward was h_g = relu(rho W_what + b), h_l = relu(l W_where + b). Neither
   // rho nor l is trained, so no input gradient is formed (dx = nullptr).
-  linear_backward(B, rho, G, dhcat, ld_cat, p.what, grad.what, nullptr, 0, false);
-  linear_backward(B, l, 2, dhcat + Nw, ld_cat, p.where, grad.where, nullptr, 0, false);
+  linear_backward(B, now.rho, G, d.dhcat, ld_cat, p.what, grad.what, nullptr, 0, false);
+  linear_backward(B, now.l, 2, d.dhcat + Nw, ld_cat, p.where, grad.where, nullptr, 0, false);
 }

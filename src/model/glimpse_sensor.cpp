@@ -43,14 +43,14 @@ PatchBox glimpse_patch_box(const ModelConfig& config, double x, double y, int s)
 }
 
 // rho [B, G] with G = K * C * P * P, laid out [K, C, P, P] per image.
-void glimpse_sensor(const ModelConfig& config, int B, const uint8_t* const* images,
-                    const real* l, real* rho) {
+void glimpse_sensor(const ModelConfig& config, const Step& now) {
   const int C = config.channels, Hi = config.height, Wi = config.width;
   const int P = config.patch, K = config.scales;
   const int G = config.glimpse_features();
-  for (int b = 0; b < B; ++b) {
-    const uint8_t* image = images[b];  // [C, Hi, Wi]
-    real* rho_b = rho + static_cast<std::size_t>(b) * G;
+  const real* l = now.l;
+  for (int b = 0; b < now.B; ++b) {
+    const uint8_t* image = now.x[b];  // [C, Hi, Wi]
+    real* rho_b = now.rho + static_cast<std::size_t>(b) * G;
     int pool = 1;  // pixels per retina cell along one side: scale^s
     for (int s = 0; s < K; ++s, pool *= config.glimpse_scale) {
       const PatchBox box = glimpse_patch_box(config, l[2 * b + 0], l[2 * b + 1], s);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include "kernels/tensor.h"
 #include "model/model.h"
+#include "model/step.h"
 
 // Glimpse sensor rho(x_t, l_{t-1}) (glimpse_sensor.cpp; RAM section 3.1).
 // No backward: the sensor is not differentiable in l and the paper does not
@@ -16,6 +17,6 @@ struct PatchBox {
   int x0, y0, side;
 };
 PatchBox glimpse_patch_box(const ModelConfig& config, double x, double y, int s);
-// rho [B, G] for images[b] (each [C, H, W] bytes) at locations l [B, 2].
-void glimpse_sensor(const ModelConfig& config, int B, const uint8_t* const* images,
-                    const real* l, real* rho);
+// now.rho [B, G] from the images now.x (each [C, height, width] bytes) at
+// the locations now.l [B, 2].
+void glimpse_sensor(const ModelConfig& config, const Step& now);

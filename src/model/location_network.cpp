@@ -1,19 +1,29 @@
-// location_network.cpp: the location network f_l and its Gaussian policy
-// (RAM section 3.1; the REINFORCE rule of RAM section 3.2 and seed equation 1).
+// location_network.cpp: the location network f_l and drawing the location
+// from its Gaussian policy (RAM section 3.1; the seed's LSTM locator, seed
+// section 2.3).
 //
 //   mu_t  = hardtanh(h_{t-1} W_loc + b)          the mean, kept in [-1, 1]
 //   l_raw ~ N(mu_t, sigma^2 I)                   the sampled action
 //   l_t   = clamp(l_raw, -1, 1)                  where the sensor looks
 //
 // sigma is fixed (Torch: 0.22). The policy is the Gaussian over l_raw; the
-// clamp belongs to the environment, so the score function below uses l_raw,
-// as the Torch code's ReinforceNormal does.
+// clamp belongs to the environment, so the score function of seed equation 1
+// (reinforce.cpp) uses l_raw, as the Torch code's ReinforceNormal does. This
+// file's backward is the locator's own layers, from dL/dmu_t on.
 //
 // At t = 1 there is no state yet: h_0 = 0 and mu_1 = hardtanh(b), the Torch
 // code's choice (it feeds zeros to the locator), so the first location is
 // learned too.
-#include <cmath>
+//
+// The seed paper's locator (section 2.3, --locator lstm): the Linear(256 -> 2)
+// becomes an LSTM(256 -> 2) (lstm.cpp), whose two-unit output is the mean
+// before the hardtanh:
+//   mu_pre_t = LSTM(h_{t-1}; state of step t - 1),  state_0 = 0
+// Its output o * tanh(c) already lies in (-1, 1), so the hardtanh passes it
+// unchanged; it is kept so that both locators share the policy.
+#include <algorithm>
 
+#include "kernels/random.h"
 #include "model/linear.h"
 #include "model/location_network.h"
 #include "model/lstm.h"
@@ -22,97 +32,63 @@ namespace {
 real clamp_unit(real v) { return v < -1 ? real(-1) : (v > 1 ? real(1) : v); }
 }  // namespace
 
-// The policy on top of either locator: mu = hardtanh(mu_pre), and with noise
-// l_raw = mu + sigma * noise, l = clamp(l_raw).
-void location_policy(const ModelConfig& config, int B, const real* mu_pre, const real* noise, real* mu,
-                     real* l_raw, real* l) {
+void location_draws(Locations where, uint64_t stream, int T, real* noise, std::size_t stride) {
+  if (where == Locations::mean) return;
+  Rng rng(stream);
+  for (int s = 0; s < T; ++s)
+    for (int d = 0; d < 2; ++d)
+      noise[s * stride + d] = static_cast<real>(where == Locations::sample ? rng.normal() : rng.uniform(-1.0, 1.0));
+}
+
+void location_network_forward(const ModelConfig& config, const RamParams& p, const Step& prev, const Step& now,
+                              Locations where) {
+  const int B = now.B, H = config.hidden;
+  if (config.locator == LocatorKind::lstm) {
+    // mu_pre = LSTM(h_prev; its state of the step before); h_prev == nullptr
+    // is an input of zeros, the state's nullptr views the zero state.
+    lstm_forward(p.locator, p.locator_rec, B, 2, prev.h, H, prev.mu_pre, prev.loc_c, now.loc_gates, now.loc_c,
+                 now.mu_pre);
+  } else if (prev.h) {
+    // mu_pre = h_prev W_loc + b
+    linear_forward(B, prev.h, H, p.locator, now.mu_pre, 2);
+  } else {
+    // h_0 = 0: mu_pre = b alone.
+    for (int r = 0; r < B; ++r) std::copy(p.locator.b, p.locator.b + 2, now.mu_pre + 2 * r);
+  }
+  // mu = hardtanh(mu_pre); l_raw = mu + sigma * eps (or mu, or the given
+  // location); l = clamp(l_raw).
   const real sigma = static_cast<real>(config.sigma);
   for (int i = 0; i < 2 * B; ++i) {
-    mu[i] = clamp_unit(mu_pre[i]);
-    l_raw[i] = noise ? mu[i] + sigma * noise[i] : mu[i];
-    l[i] = clamp_unit(l_raw[i]);
+    now.mu[i] = clamp_unit(now.mu_pre[i]);
+    now.l_raw[i] = where == Locations::sample ? now.mu[i] + sigma * now.noise[i]
+                   : where == Locations::given ? now.noise[i]
+                                               : now.mu[i];
+    now.l[i] = clamp_unit(now.l_raw[i]);
   }
 }
 
-// The REINFORCE term's gradient at mu_pre, for either locator:
-//   Loss = -sum_b w_b log pi(l_raw_b | mu_b). The score function of the
-//   Gaussian is d log pi / d mu = (l_raw - mu) / sigma^2, so
-//   dLoss/dmu = -w_b (l_raw - mu) / sigma^2,
-// then through the hardtanh: zero where mu_pre is outside (-1, 1).
-void location_policy_backward(const ModelConfig& config, int B, const real* mu_pre, const real* mu,
-                              const real* l_raw, const real* weight, real* dmu_pre) {
-  const double inv_var = 1.0 / (config.sigma * config.sigma);
-  for (int r = 0; r < B; ++r) {
-    for (int d = 0; d < 2; ++d) {
-      const int i = 2 * r + d;
-      const bool inside = mu_pre[i] > -1 && mu_pre[i] < 1;
-      dmu_pre[i] = inside ? static_cast<real>(-weight[r] * (l_raw[i] - mu[i]) * inv_var) : real(0);
-    }
-  }
-}
-
-void location_network_forward(const ModelConfig& config, const RamParams& p, int B, int H,
-                              const real* h_prev, const real* noise, real* mu_pre, real* mu,
-                              real* l_raw, real* l) {
-  // mu_pre = h_prev W_loc + b; with h_0 = 0 that is b alone.
-  if (h_prev) {
-    linear_forward(B, h_prev, H, p.locator, mu_pre, 2);
+void location_network_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, const Step& prev,
+                               const Step& now, const StepGrads& d, real* dh_prev) {
+  const int B = now.B, H = config.hidden;
+  // Forward was mu = hardtanh(mu_pre): dmu_pre = dmu where -1 < mu_pre < 1,
+  // zero where it is saturated.
+  for (int i = 0; i < 2 * B; ++i) d.dmu[i] = now.mu_pre[i] > -1 && now.mu_pre[i] < 1 ? d.dmu[i] : real(0);
+  const real* dmu_pre = d.dmu;
+  if (config.locator == LocatorKind::lstm) {
+    // dL/dmu_pre_t is this step's share, added to what the locator's own
+    // later steps sent back through its recurrence; then one LSTM step back.
+    for (int i = 0; i < 2 * B; ++i) d.dloc_h[i] += dmu_pre[i];
+    if (d.dloc_h_prev) std::fill(d.dloc_h_prev, d.dloc_h_prev + 2 * B, real(0));
+    lstm_backward(p.locator, p.locator_rec, grad.locator, grad.locator_rec, B, 2, prev.h, H, prev.mu_pre,
+                  prev.loc_c, now.loc_gates, now.loc_c, d.dloc_h, d.dloc_c, d.dloc_z, dh_prev, H, true,
+                  d.dloc_h_prev, d.dloc_c_prev);
+  } else if (prev.h) {
+    // Forward was mu_pre = h_prev W_loc + b.
+    linear_backward(B, prev.h, H, dmu_pre, 2, p.locator, grad.locator, dh_prev, H, true);
   } else {
     for (int r = 0; r < B; ++r) {
-      mu_pre[2 * r] = p.locator.b[0];
-      mu_pre[2 * r + 1] = p.locator.b[1];
+      grad.locator.b[0] += dmu_pre[2 * r];
+      grad.locator.b[1] += dmu_pre[2 * r + 1];
     }
   }
-  location_policy(config, B, mu_pre, noise, mu, l_raw, l);
-}
-
-// log N(l_raw; mu, sigma^2 I) in two dimensions:
-//   -|l_raw - mu|^2 / (2 sigma^2) - log(2 pi sigma^2)
-double gaussian_log_prob(const real* l_raw, const real* mu, double sigma) {
-  const double dx = l_raw[0] - mu[0], dy = l_raw[1] - mu[1];
-  return -(dx * dx + dy * dy) / (2 * sigma * sigma) - std::log(2 * M_PI * sigma * sigma);
-}
-
-void location_network_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad,
-                               int B, int H, const real* h_prev, const real* mu_pre,
-                               const real* mu, const real* l_raw, const real* weight,
-                               real* dmu, real* dh_prev) {
-  location_policy_backward(config, B, mu_pre, mu, l_raw, weight, dmu);
-  // Forward was mu_pre = h_prev W_loc + b.
-  if (h_prev) {
-    linear_backward(B, h_prev, H, dmu, 2, p.locator, grad.locator, dh_prev, H, true);
-  } else {
-    for (int r = 0; r < B; ++r) {
-      grad.locator.b[0] += dmu[2 * r];
-      grad.locator.b[1] += dmu[2 * r + 1];
-    }
-  }
-}
-
-// The seed paper's locator (section 2.3): the Linear(256 -> 2) becomes an
-// LSTM(256 -> 2), whose two-unit output is the mean before the hardtanh:
-//   mu_pre_t = LSTM(h_{t-1}; state of step t - 1),  state_0 = 0
-// Its output o * tanh(c) already lies in (-1, 1), so the hardtanh passes it
-// unchanged; it is kept so both locators share location_policy.
-void location_lstm_forward(const ModelConfig& config, const RamParams& p, int B, int H,
-                           const real* h_prev, const real* loc_h_prev, const real* loc_c_prev,
-                           const real* noise, real* loc_gates, real* loc_c, real* mu_pre, real* mu,
-                           real* l_raw, real* l) {
-  lstm_forward(p.locator, p.locator_rec, B, 2, h_prev, H, loc_h_prev, loc_c_prev, loc_gates, loc_c, mu_pre);
-  location_policy(config, B, mu_pre, noise, mu, l_raw, l);
-}
-
-void location_lstm_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, int B,
-                            int H, const real* h_prev, const real* loc_h_prev, const real* loc_c_prev,
-                            const real* loc_gates, const real* loc_c, const real* mu_pre, const real* mu,
-                            const real* l_raw, const real* weight, real* dloc_h, real* dloc_c,
-                            real* dloc_z, real* dmu, real* dh_prev, real* dloc_h_prev,
-                            real* dloc_c_prev) {
-  // dL/dmu_pre_t from this step's REINFORCE term, added to what the locator's
-  // own later steps sent back through its recurrence.
-  location_policy_backward(config, B, mu_pre, mu, l_raw, weight, dmu);
-  for (int i = 0; i < 2 * B; ++i) dloc_h[i] += dmu[i];
-  lstm_backward(p.locator, p.locator_rec, grad.locator, grad.locator_rec, B, 2, h_prev, H, loc_h_prev,
-                loc_c_prev, loc_gates, loc_c, dloc_h, dloc_c, dloc_z, dh_prev, H, true, dloc_h_prev,
-                dloc_c_prev);
 }

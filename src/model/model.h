@@ -16,16 +16,18 @@
 // The index, in the order the papers introduce the parts; each header sits
 // beside the .cpp that implements it, forward and backward side by side:
 //
+//   step.h              one glimpse as named views             RAM fig. 1
 //   glimpse_sensor.h    rho(x_t, l_{t-1}): the retina          RAM 3.1
 //   glimpse_network.h   f_g: g_t from the patches and l        RAM 3.1, fig. 1B
+//   core.h              f_h: the choice of core                RAM 3.1, seed 2.3
 //   core_rnn.h          f_h: the plain RNN core                RAM 3.1
 //   lstm.h              one LSTM step (core and locator)       seed 2.3
 //   core_lstm.h         f_h: the LSTM core                     seed 2.3
-//   location_network.h  f_l and its Gaussian policy            RAM 3.1, seed eq. 1
+//   location_network.h  f_l: the mean, and drawing l_t         RAM 3.1
 //   action_network.h    f_a: the classifier                    RAM 3.1
 //   rewards.h           r_t and R_t; the seed's extra rewards  RAM 3.2, seed eq. 2
 //   baseline.h          b_t, the variance-reducing baseline    RAM 3.2
-//   reinforce.h         the hybrid loss, REINFORCE's weights   RAM 3.2, seed eq. 1
+//   reinforce.h         the hybrid loss; REINFORCE's gradient  RAM 3.2, seed eq. 1
 //   ram.h               the episode: T glimpses unrolled       RAM 3, fig. 1
 //   parameters.h        every weight in one flat buffer
 //   linear.h            the affine layer and relu they share
@@ -34,6 +36,10 @@
 
 enum class CoreKind { rnn, lstm };
 enum class LocatorKind { linear, lstm };
+// The [., H] column blocks of the core's W_in and W_rec: 1 for the RNN, 4 for
+// the LSTM's gates; and the core's name in messages, "RNN", "LSTM" (core.cpp).
+int core_weight_blocks(CoreKind kind);
+const char* core_name(CoreKind kind);
 
 struct ModelConfig {
   // The images.

@@ -66,7 +66,7 @@ void Parameters::lay_out(const ModelConfig& c) {
     bool bias;
   };
   const int H = c.hidden;
-  const int gates = c.core == CoreKind::lstm ? 4 * H : H;  // the LSTM's four gate blocks
+  const int gates = core_weight_blocks(c.core) * H;  // the core's gate blocks (core.cpp)
   const bool lstm_locator = c.locator == LocatorKind::lstm;
   std::vector<Spec> specs = {
       {&views_.what, "glimpse.what", c.glimpse_features(), c.what_hidden, true},

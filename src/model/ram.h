@@ -7,29 +7,39 @@
 
 #include "model/action_network.h"
 #include "model/baseline.h"
-#include "model/core_lstm.h"
-#include "model/core_rnn.h"
+#include "model/core.h"
 #include "model/glimpse_network.h"
 #include "model/glimpse_sensor.h"
 #include "model/location_network.h"
 #include "model/reinforce.h"
 #include "model/rewards.h"
+#include "model/step.h"
 
 // One episode (ram.cpp): every activation of T glimpses for up to `capacity`
 // images, kept for backpropagation through time. Steps are indexed
-// s = 0..T-1 for glimpses t = 1..T.
+// s = 0..T-1 for glimpses t = 1..T; step(s) names the rows of one (step.h).
 
 struct Episode {
   explicit Episode(const ModelConfig& config, int capacity);
   void resize(int B);  // B <= capacity; keeps the buffers
+
+  // Glimpse t = s + 1's views; step(-1) is the zero state before the first.
+  Step step(int s) const;
+  // The backward scratch of step s; its views into step s - 1 are nullptr at s = 0.
+  StepGrads grads(int s) const;
+  // The policy's draws for image row j over all T glimpses, from its own
+  // random stream (location_draws): what Locations::sample and
+  // Locations::given read.
+  void draw_locations(int j, uint64_t stream, Locations where);
 
   ModelConfig config;
   int capacity = 0;
   int B = 0;
   std::vector<const uint8_t*> images;  // [B] pointers to [C, H, W] bytes
   std::vector<uint8_t> labels;         // [B]
-  // Forward activations.
-  Tensor noise;    // [T, B, 2] standard normals of the policy (training only)
+  // Forward activations, each [T, capacity, ...]: step s starts at row
+  // s * capacity and uses its first B rows.
+  Tensor noise;    // [T, B, 2] the policy's draws (training; given locations)
   Tensor mu_pre;   // [T, B, 2] locator output before the hardtanh
   Tensor mu;       // [T, B, 2] policy mean
   Tensor l_raw;    // [T, B, 2] sampled location (the policy's action)
@@ -38,7 +48,7 @@ struct Episode {
   Tensor hcat;     // [T, B, 256] [h_g, h_l]
   Tensor g;        // [T, B, 256] glimpse vector
   Tensor h;        // [T, B, H] core state h_t (h_0 = 0 is not stored)
-  Tensor gates;    // [T, B, 4H] LSTM core only: i, f, o, u
+  Tensor gates;    // [T, B, 4H] LSTM and GRU cores only: their gates (step.h)
   Tensor cell;     // [T, B, H] LSTM core only: cell c_t (c_0 = 0 is not stored)
   Tensor loc_gates;  // [T, B, 8] LSTM locator only: i, f, o, u of its two units
   Tensor loc_cell;   // [T, B, 2] LSTM locator only: its cell (its output is mu_pre)
@@ -51,19 +61,22 @@ struct Episode {
   Tensor r;        // [T, B] reward of each step (packed)
   Tensor R;        // [T, B] return R_t (packed)
   Tensor A;        // [T, B] advantage R_t - b_t (packed)
-  // Backward scratch.
-  Tensor dh, dh_prev, dg, dhcat, dmu, dlogits, db, w;
-  Tensor dc, dc_prev;  // LSTM core only: dL/dc_t, dL/dc_{t-1} [B, H]
-  Tensor dz;           // LSTM core only: [T, B, 4H] dL/dz_t of every step, for the weights
-  Tensor dloc_h, dloc_h_prev, dloc_c, dloc_c_prev, dloc_z;  // LSTM locator only
+  // Backward scratch, named per step by grads(s). The gradients of a state
+  // and of the state before take turns in two buffers, step by step.
+  Tensor dh_turns[2];   // [B, H] dL/dh_t, dL/dh_{t-1}
+  Tensor dc_turns[2];   // [B, H] LSTM core only: dL/dc_t, dL/dc_{t-1}
+  Tensor dz;            // [T, B, 4H] LSTM and GRU cores only: dL/dz_t of every step, for the weights
+  Tensor dg, dhcat;     // [B, 256]
+  Tensor dmu;           // [B, 2]
+  Tensor dlogits;       // [B, A]
+  Tensor db, w;         // [B]
+  Tensor dloc_h_turns[2], dloc_c_turns[2];  // [B, 2] LSTM locator only
+  Tensor dloc_z;                            // [B, 8] LSTM locator only
 };
 
-// Where the sensor looks: at the policy's mean (evaluation), at a sample
-// drawn from the policy with the standard normals in ep.noise (training), or
-// at locations the caller wrote into ep.noise (the random-glimpse baseline of
-// the seed's fig. 3: the location network still runs, its output is unused).
-enum class Locations { mean, sample, given };
-// Runs T glimpses, looking where `where` says.
+// Runs T glimpses, looking where `where` says (location_network.h): at the
+// policy's mean, at a sample drawn with the standard normals in ep.noise, or
+// at the locations in ep.noise.
 void episode_forward(const Parameters& params, Episode& ep, Locations where);
 // Rewards (as ep.reward says), returns and advantages of the episode just run.
 void episode_rewards(Episode& ep);

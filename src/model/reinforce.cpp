@@ -12,7 +12,7 @@
 //   L_nll        = (1/M) sum_i -log p(y^i | h_T^i)
 //   L_baseline   = (1/M) sum_i sum_t (R_t^i - b_t^i)^2
 //
-// with all three weights 1 by default (LossWeights in ram.h; the Torch code
+// with all three weights 1 by default (LossWeights in reinforce.h; the Torch code
 // adds its three criteria unweighted). Gradient routing, written down once:
 //
 //   L_nll        -> action network, core (through time), glimpse network.
@@ -33,14 +33,45 @@
 //                   baseline or the action network through the reward.
 //   L_baseline   -> baseline parameters only; h_{t-1} is a constant there.
 //
-// The score function of the Gaussian policy, d log pi / d mu = (l - mu)/sigma^2,
-// lives with the policy in location_network.cpp.
-#include "model/ram.h"
+// Seed equation 1 is reinforce_backward below, whole: the weights w, the
+// log-density, its score function and the stop-gradient at h_{t-1}.
+#include <cmath>
+
+#include "model/location_network.h"
+#include "model/reinforce.h"
 
 void reinforce_advantage(int B, int T, const real* R, const real* b, real* A) {
   for (int i = 0; i < T * B; ++i) A[i] = R[i] - b[i];
 }
 
-void reinforce_step_weights(int B, const real* A_t, double weight, real* w) {
-  for (int r = 0; r < B; ++r) w[r] = static_cast<real>(weight * A_t[r]);
+// log N(l_raw; mu, sigma^2 I) in two dimensions:
+//   -|l_raw - mu|^2 / (2 sigma^2) - log(2 pi sigma^2)
+double gaussian_log_prob(const real* l_raw, const real* mu, double sigma) {
+  const double dx = l_raw[0] - mu[0], dy = l_raw[1] - mu[1];
+  return -(dx * dx + dy * dy) / (2 * sigma * sigma) - std::log(2 * M_PI * sigma * sigma);
+}
+
+double reinforce_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, const Step& prev,
+                          const Step& now, const LossWeights& weights, int batch_total, const StepGrads& d) {
+  const int B = now.B;
+  const double per_image = 1.0 / batch_total;  // 1/M: the batch's mean
+  // w_b = (w_reinforce / M) (R_t - b_t): a number, no gradient through it.
+  for (int r = 0; r < B; ++r) d.w[r] = static_cast<real>(weights.reinforce * per_image * now.A[r]);
+  // Loss = -sum_b w_b log pi(l_raw_b | mu_b). The score function of the
+  // Gaussian is d log pi / d mu = (l_raw - mu) / sigma^2, so
+  //   dLoss/dmu = -w_b (l_raw - mu) / sigma^2.
+  // The action l_raw is held: no gradient through the sample.
+  const double inv_var = 1.0 / (config.sigma * config.sigma);
+  double loss = 0;
+  for (int r = 0; r < B; ++r) {
+    loss -= d.w[r] * gaussian_log_prob(now.l_raw + 2 * r, now.mu + 2 * r, config.sigma);
+    for (int i = 2 * r; i < 2 * r + 2; ++i)
+      d.dmu[i] = static_cast<real>(-d.w[r] * (now.l_raw[i] - now.mu[i]) * inv_var);
+  }
+  // The stop-gradient of the default routing: mu_t = f_l(h_{t-1}) passes
+  // nothing on into h_{t-1} (and so into the core and glimpse network of
+  // earlier steps) unless reinforce_into_core says so.
+  real* dh_prev = weights.reinforce_into_core ? d.dh_prev : nullptr;
+  location_network_backward(config, p, grad, prev, now, d, dh_prev);
+  return loss;
 }

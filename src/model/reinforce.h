@@ -1,7 +1,8 @@
 // reinforce.h: the hybrid loss: REINFORCE, the baseline regression and the classification loss (RAM section 3.2, seed equation 1).
 #pragma once
 
-#include "kernels/tensor.h"
+#include "model/parameters.h"
+#include "model/step.h"
 
 // The hybrid loss (reinforce.cpp; RAM section 3.2, seed equation 1).
 
@@ -32,5 +33,12 @@ struct EpisodeLoss {
 
 // A [T, B] = R - b: the advantage, a constant inside the REINFORCE term.
 void reinforce_advantage(int B, int T, const real* R, const real* b, real* A);
-// w [B] = weight * A_t: the per-image factor of the REINFORCE term at one step.
-void reinforce_step_weights(int B, const real* A_t, double weight, real* w);
+// log pi(l_raw | mu) of one image, a 2-d isotropic Gaussian of deviation sigma.
+double gaussian_log_prob(const real* l_raw, const real* mu, double sigma);
+// Seed equation 1 at step t: the REINFORCE surrogate
+//   -sum_b w_b log pi(now.l_raw_b | now.mu_b),  w_b = (w_reinforce / M) now.A_b,
+// M = batch_total, with w_b and the action l_raw constants. Writes d.w and
+// d.dmu, then hands dL/dmu_t to the location network's backward, into
+// d.dh_prev only with reinforce_into_core. Returns the step's surrogate loss.
+double reinforce_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, const Step& prev,
+                          const Step& now, const LossWeights& weights, int batch_total, const StepGrads& d);

@@ -54,7 +54,7 @@ double forward_macs_per_image(const ModelConfig& c) {
   const double Nw = c.what_hidden, Nl = c.where_hidden, Ng = c.glimpse_hidden;
   // Per glimpse: what, where, join, core input; from the second glimpse on
   // also the recurrence, the locator and the baseline (h_0 = 0 needs none).
-  const double gates = c.core == CoreKind::lstm ? 4 * H : H;  // core outputs per unit
+  const double gates = core_weight_blocks(c.core) * H;  // core outputs per unit
   const double every_step = G * Nw + 2 * Nl + (Nw + Nl) * Ng + Ng * gates;
   const double later_steps = H * gates + 2 * H + H;
   return T * every_step + (T - 1) * later_steps + H * A;
@@ -65,7 +65,7 @@ double train_macs_per_image(const ModelConfig& c) {
   const double Nw = c.what_hidden, Nl = c.where_hidden, Ng = c.glimpse_hidden;
   // Backward repeats every product for the weight gradient, and once more for
   // the input gradient where one is needed (not for what, where, baseline).
-  const double gates = c.core == CoreKind::lstm ? 4 * H : H;
+  const double gates = core_weight_blocks(c.core) * H;
   const double every_step = 2 * (G * Nw + 2 * Nl) + 3 * ((Nw + Nl) * Ng + Ng * gates);
   const double later_steps = 3 * (H * gates + 2 * H) + 2 * H;
   return T * every_step + (T - 1) * later_steps + 3 * H * A;
@@ -98,7 +98,7 @@ void run_bench(const BenchConfig& b) {
   const int shards = std::max(2, b.threads);
   std::printf("\n== model: %s core, %s locator, T=%d glimpses, %dx%d patch x %d scale(s), hidden %d/%d/%d/%d, %zu parameters; "
               "batch %d, %d threads, %d shards, GEMM path %s ==\n",
-              config.core == CoreKind::lstm ? "LSTM" : "RNN", config.locator == LocatorKind::lstm ? "LSTM" : "linear",
+              core_name(config.core), config.locator == LocatorKind::lstm ? "LSTM" : "linear",
               config.glimpses, config.patch, config.patch, config.scales, config.what_hidden, config.where_hidden,
               config.glimpse_hidden, config.hidden, params.size(), b.batch, b.threads, shards, gemm_path_name(path));
 

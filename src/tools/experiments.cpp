@@ -339,13 +339,8 @@ GlimpseCurves glimpse_curves(const Parameters& params, const ModelConfig& config
     for (int j = 0; j < n; ++j) {
       ep.images[j] = data.image(begin + j);
       ep.labels[j] = data.labels[begin + j];
-      if (where == Locations::given) {
-        // Uniform over the whole image, the same places for a given seed.
-        Rng rng(mix_key(seed, begin + j));
-        for (int s = 0; s < T; ++s)
-          for (int d = 0; d < 2; ++d)
-            ep.noise[(static_cast<std::size_t>(s) * chunk + j) * 2 + d] = static_cast<real>(rng.uniform(-1.0, 1.0));
-      }
+      // Locations::given: uniform over the whole image, the same places for a given seed.
+      ep.draw_locations(j, mix_key(seed, begin + j), where);
     }
     episode_forward(params, ep, where);
     // O is packed [T + 1, n, A]: O_t of image j at (t * n + j) * A.

@@ -218,11 +218,7 @@ void run_show(const ShowConfig& config) {
   for (int j = 0; j < n; ++j) {
     ep.images[j] = data.test.image(j);
     ep.labels[j] = data.test.labels[j];
-    if (config.sample) {
-      Rng rng(mix_key(config.seed, j));
-      for (int t = 0; t < c.model.glimpses; ++t)
-        for (int d = 0; d < 2; ++d) ep.noise[(static_cast<std::size_t>(t) * n + j) * 2 + d] = static_cast<real>(rng.normal());
-    }
+    ep.draw_locations(j, mix_key(config.seed, j), config.sample ? Locations::sample : Locations::mean);
   }
   episode_forward(params, ep, config.sample ? Locations::sample : Locations::mean);
 

@@ -205,15 +205,11 @@ EpisodeLoss BatchGradient::compute(ThreadPool& pool, Parameters& params, const L
   pool.run(S, [&](int k) {
     const int row0 = k * B / S, rows = (k + 1) * B / S - row0;
     Episode& ep = *episodes_[k];
-    const int T = ep.config.glimpses;
     ep.resize(rows);
     for (int j = 0; j < rows; ++j) {
       ep.images[j] = data.image(indices[row0 + j]);
       ep.labels[j] = data.labels[indices[row0 + j]];
-      Rng rng(mix_key(noise_key, row0 + j));
-      for (int s = 0; s < T; ++s)
-        for (int d = 0; d < 2; ++d)
-          ep.noise[(static_cast<std::size_t>(s) * ep.capacity + j) * 2 + d] = static_cast<real>(rng.normal());
+      ep.draw_locations(j, mix_key(noise_key, row0 + j), Locations::sample);  // each image its own stream
     }
     shard_grads_[k]->zero();
     episode_forward(params, ep, Locations::sample);
