@@ -78,6 +78,7 @@ test: build/test_f64 build/test_f32 build/ram
 	sh tests/include_layers.sh
 	sh tests/doc_links.sh
 	sh tests/cli.sh build/ram
+	build/ram report --check
 
 bench: build/ram
 	build/ram bench

@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
@@ -22,6 +24,7 @@
 #include "kernels/thread_pool.h"
 #include "tools/bench.h"
 #include "tools/experiments.h"
+#include "tools/report.h"
 #include "tools/show.h"
 #include "train/checkpoint.h"
 #include "train/train.h"
@@ -41,6 +44,8 @@ const char* kUsage = R"(usage:
   ram show  --checkpoint RUN_DIR/model.bin [--out FILE.png] [--animate DIR] [--count N]
             [--dataset NAME] [--data DIR] [--untrained] [--sample] [--seed S]
             the glimpse path, the patches seen and the guess after each glimpse
+  ram report [--check] [PAGE...]   the pages' numbers from docs/results/*.csv
+            (--check: only say where a page disagrees; exit 1 if one does)
   ram bench [--core rnn|lstm] [--locator linear|lstm] [--glimpses T] [--batch B]
             [--threads N] [--patch P] [--scales K] [--seconds S]
 
@@ -330,6 +335,37 @@ int command_eval(int argc, char** argv) {
   return 0;
 }
 
+// ram report [--check] [PAGE...]: the numbers on the pages from their CSVs
+// (tools/report.h); by default README.md and every page under docs/.
+int command_report(int argc, char** argv) {
+  bool check = false;
+  std::vector<std::string> pages;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--check")
+      check = true;
+    else if (arg.rfind("--", 0) == 0)
+      throw UsageError("unknown flag " + arg);
+    else
+      pages.push_back(arg);
+  }
+  if (pages.empty()) {
+    pages.push_back("README.md");
+    for (const char* dir : {"docs", "docs/results"}) {
+      std::vector<std::string> found;
+      std::error_code ec;
+      for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+        if (entry.path().extension() == ".md") found.push_back(entry.path().string());
+      std::sort(found.begin(), found.end());
+      pages.insert(pages.end(), found.begin(), found.end());
+    }
+  }
+  const std::vector<ReportIssue> issues = run_report("docs/results", pages, !check);
+  for (const ReportIssue& issue : issues)
+    if (check || !issue.rewritable) return 1;
+  return 0;
+}
+
 int command_bench(int argc, char** argv) {
   const Flags f(argc, argv, 2, {"--core", "--locator", "--glimpses", "--batch", "--threads", "--patch", "--scales", "--seconds"},
                 {});
@@ -356,6 +392,7 @@ int main(int argc, char** argv) {
     if (command == "bench") return command_bench(argc, argv);
     if (command == "experiment") return command_experiment(argc, argv);
     if (command == "show") return command_show(argc, argv);
+    if (command == "report") return command_report(argc, argv);
     if (command == "-h" || command == "--help" || command == "help") {
       std::fputs(kUsage, stdout);
       return 0;

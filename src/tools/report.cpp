@@ -1,0 +1,196 @@
+// report.cpp: the numbers on the pages, recomputed from docs/results/*.csv
+// (report.h gives the marker syntax).
+#include "tools/report.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+#include "train/atomic_file.h"
+
+namespace {
+
+const std::string kOpen = "<!--csv ", kOpenEnd = "-->", kClose = "<!--/csv-->";
+
+struct Table {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+  int column(const std::string& path, const std::string& name) const {
+    const auto it = std::find(columns.begin(), columns.end(), name);
+    if (it == columns.end()) throw std::runtime_error(path + ": no column '" + name + "'");
+    return static_cast<int>(it - columns.begin());
+  }
+};
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::stringstream s(text);
+  for (std::string part; std::getline(s, part, separator);) parts.push_back(part);
+  if (!text.empty() && text.back() == separator) parts.push_back("");
+  return parts;
+}
+
+const Table& load_table(const std::string& path) {
+  static std::map<std::string, Table> cache;
+  const auto found = cache.find(path);
+  if (found != cache.end()) return found->second;
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  Table t;
+  std::string line;
+  if (!std::getline(in, line)) throw std::runtime_error(path + ": empty");
+  t.columns = split(line, ',');
+  for (int number = 2; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    t.rows.push_back(split(line, ','));
+    if (t.rows.back().size() != t.columns.size())
+      throw std::runtime_error(path + ": line " + std::to_string(number) + " has " +
+                               std::to_string(t.rows.back().size()) + " cells, the header " +
+                               std::to_string(t.columns.size()));
+  }
+  return cache.emplace(path, std::move(t)).first->second;
+}
+
+double number(const std::string& path, const std::string& cell, const std::string& column) {
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(cell.c_str(), &end);
+  if (cell.empty() || errno || *end) throw std::runtime_error(path + ": column '" + column + "' holds '" + cell + "', not a number");
+  return v;
+}
+
+}  // namespace
+
+std::string report_value(const std::string& results_dir, const std::string& spec) {
+  std::istringstream words(spec);
+  std::string file, select, value, format;
+  if (!(words >> file >> select >> value >> format))
+    throw std::runtime_error("marker '" + spec + "': expected FILE SELECT VALUE FORMAT");
+  const std::string path = results_dir + "/" + file;
+  const Table& t = load_table(path);
+  // Rows kept by the key=value pairs, then reduced by last / min= / max=.
+  std::vector<const std::vector<std::string>*> rows;
+  for (const auto& row : t.rows) rows.push_back(&row);
+  std::string pick;
+  if (select != "all") {
+    for (const std::string& term : split(select, ',')) {
+      if (term == "last" || term.rfind("min=", 0) == 0 || term.rfind("max=", 0) == 0) {
+        pick = term;
+        continue;
+      }
+      const auto eq = term.find('=');
+      if (eq == std::string::npos) throw std::runtime_error("marker '" + spec + "': '" + term + "' is not key=value");
+      const int c = t.column(path, term.substr(0, eq));
+      const std::string want = term.substr(eq + 1);
+      rows.erase(std::remove_if(rows.begin(), rows.end(), [&](const auto* r) { return (*r)[c] != want; }), rows.end());
+    }
+  }
+  if (!pick.empty() && !rows.empty()) {
+    if (pick == "last") {
+      rows = {rows.back()};
+    } else {
+      const int c = t.column(path, pick.substr(4));
+      const bool smallest = pick[1] == 'i';
+      const auto* best = rows[0];
+      for (const auto* r : rows) {
+        const double v = number(path, (*r)[c], pick.substr(4)), b = number(path, (*best)[c], pick.substr(4));
+        if (smallest ? v < b : v > b) best = r;
+      }
+      rows = {best};
+    }
+  }
+  double result = 0;
+  const auto colon = value.find(':');
+  if (value == "count") {
+    result = static_cast<double>(rows.size());
+  } else if (colon != std::string::npos) {
+    const std::string op = value.substr(0, colon), name = value.substr(colon + 1);
+    const int c = t.column(path, name);
+    if (rows.empty()) throw std::runtime_error("marker '" + spec + "': no row matches");
+    std::vector<double> v;
+    for (const auto* r : rows) v.push_back(number(path, (*r)[c], name));
+    if (op == "mean" || op == "sum") {
+      for (double x : v) result += x;
+      if (op == "mean") result /= static_cast<double>(v.size());
+    } else if (op == "min") {
+      result = *std::min_element(v.begin(), v.end());
+    } else if (op == "max") {
+      result = *std::max_element(v.begin(), v.end());
+    } else {
+      throw std::runtime_error("marker '" + spec + "': unknown reduction '" + op + "'");
+    }
+  } else {
+    if (rows.size() != 1)
+      throw std::runtime_error("marker '" + spec + "': " + std::to_string(rows.size()) + " rows match, expected one");
+    result = number(path, (*rows[0])[t.column(path, value)], value);
+  }
+  if (format.rfind("pct:", 0) == 0) {
+    result *= 100;
+    format = format.substr(4);
+  }
+  if (format.empty() || format[0] != '%' || std::count(format.begin(), format.end(), '%') != 1 ||
+      format.find_first_of("fge") == std::string::npos)
+    throw std::runtime_error("marker '" + spec + "': format '" + format + "' is not one %f, %g or %e");
+  char text[64];
+  std::snprintf(text, sizeof text, format.c_str(), result);
+  return text;
+}
+
+std::string report_page(const std::string& results_dir, const std::string& page, const std::string& text,
+                        std::vector<ReportIssue>& issues) {
+  std::string out;
+  std::size_t at = 0;
+  while (true) {
+    const std::size_t open = text.find(kOpen, at);
+    if (open == std::string::npos) break;
+    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + open, '\n'));
+    const std::size_t spec_end = text.find(kOpenEnd, open + kOpen.size());
+    const std::size_t close = spec_end == std::string::npos ? spec_end : text.find(kClose, spec_end);
+    if (close == std::string::npos) {
+      issues.push_back({page, line, "a <!--csv ...--> marker without its <!--/csv-->", false});
+      break;
+    }
+    const std::string spec = text.substr(open + kOpen.size(), spec_end - open - kOpen.size());
+    const std::size_t value_begin = spec_end + kOpenEnd.size();
+    const std::string shown = text.substr(value_begin, close - value_begin);
+    out += text.substr(at, value_begin - at);
+    try {
+      const std::string computed = report_value(results_dir, spec);
+      if (computed != shown) issues.push_back({page, line, "shows " + shown + ", " + spec + " gives " + computed, true});
+      out += computed;
+    } catch (const std::runtime_error& e) {
+      issues.push_back({page, line, e.what(), false});
+      out += shown;
+    }
+    at = close;
+  }
+  return out + text.substr(at);
+}
+
+std::vector<ReportIssue> run_report(const std::string& results_dir, const std::vector<std::string>& pages,
+                                    bool write) {
+  std::vector<ReportIssue> all;
+  int markers = 0;
+  for (const std::string& page : pages) {
+    std::ifstream in(page);
+    if (!in) throw std::runtime_error(page + ": cannot open");
+    std::stringstream s;
+    s << in.rdbuf();
+    const std::string text = s.str();
+    for (std::size_t at = text.find(kOpen); at != std::string::npos; at = text.find(kOpen, at + 1)) ++markers;
+    std::vector<ReportIssue> issues;
+    const std::string updated = report_page(results_dir, page, text, issues);
+    if (write && updated != text) write_file_atomically(page, updated);
+    all.insert(all.end(), issues.begin(), issues.end());
+  }
+  for (const ReportIssue& i : all) std::printf("%s:%d: %s\n", i.page.c_str(), i.line, i.message.c_str());
+  std::printf("report: %d numbers on %zu pages, %zu %s\n", markers, pages.size(), all.size(),
+              write ? "rewritten" : "disagree with their CSV");
+  return all;
+}

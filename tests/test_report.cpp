@@ -1,0 +1,76 @@
+// test_report.cpp: the pages' numbers recomputed from their CSVs
+// (src/tools/report.cpp): every selector and reduction, and a page whose
+// number was edited by hand is caught, then rewritten.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "test_files.h"
+#include "tools/report.h"
+
+namespace {
+
+std::string fig_csv() {
+  return "series,x,mean,min,max\n"
+         "linear,1,0.81,0.79,0.82\n"
+         "linear,50,0.9803,0.9793,0.9819\n"
+         "lstm,1,0.80,0.78,0.83\n"
+         "lstm,50,0.9732,0.9689,0.9774\n";
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("report: selectors, reductions and formats") {
+  TempDir dir;
+  std::ofstream(dir.file("fig.csv")) << fig_csv();
+  const std::string d = dir.path();
+  CHECK(report_value(d, "fig.csv series=linear,x=50 mean %.4f") == "0.9803");
+  CHECK(report_value(d, "fig.csv series=lstm,x=50 min pct:%.1f") == "96.9");
+  CHECK(report_value(d, "fig.csv series=lstm,last max %.3f") == "0.977");
+  CHECK(report_value(d, "fig.csv min=mean x %g") == "1");
+  CHECK(report_value(d, "fig.csv series=linear,max=min x %g") == "50");
+}
+
+TEST_CASE("report: reductions over rows, and errors that name the marker") {
+  TempDir dir;
+  std::ofstream(dir.file("fig.csv")) << fig_csv();
+  const std::string d = dir.path();
+  CHECK(report_value(d, "fig.csv x=50 count %.0f") == "2");
+  CHECK(report_value(d, "fig.csv x=50 mean:mean %.5f") == "0.97675");
+  CHECK(report_value(d, "fig.csv series=linear sum:x %.0f") == "51");
+  CHECK_THROWS_WITH_AS(report_value(d, "fig.csv x=50 mean %.4f"), doctest::Contains("2 rows match"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(report_value(d, "fig.csv series=linear,x=50 median %.4f"), doctest::Contains("no column 'median'"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(report_value(d, "nofile.csv x=1 mean %f"), doctest::Contains("nofile.csv: cannot open"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(report_value(d, "fig.csv x=1,series=linear mean %s"), doctest::Contains("format '%s'"),
+                       std::runtime_error);
+}
+
+TEST_CASE("report: a number edited by hand is caught, and rewriting restores it") {
+  TempDir dir;
+  std::ofstream(dir.file("fig.csv")) << fig_csv();
+  const std::string page = dir.file("page.md");
+  const std::string right = "At epoch 50: <!--csv fig.csv series=linear,x=50 mean %.4f-->0.9803<!--/csv--> (linear),\n"
+                            "<!--csv fig.csv series=lstm,x=50 mean pct:%.1f-->97.3<!--/csv--> % (LSTM).\n";
+  std::ofstream(page) << right;
+  CHECK(run_report(dir.path(), {page}, false).empty());
+  std::string edited = right;
+  edited.replace(edited.find("97.3"), 4, "98.0");
+  std::ofstream(page, std::ios::trunc) << edited;
+  const std::vector<ReportIssue> issues = run_report(dir.path(), {page}, false);
+  REQUIRE(issues.size() == 1);
+  CHECK(issues[0].line == 2);
+  CHECK(issues[0].message.find("shows 98.0") != std::string::npos);
+  CHECK(issues[0].rewritable);
+  run_report(dir.path(), {page}, true);
+  CHECK(read_text(page) == right);
+}
