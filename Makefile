@@ -37,7 +37,8 @@ LIB_SRC  := $(filter-out src/tools/main.cpp $(SIMD_SRC_SKIP),$(wildcard src/*/*.
 F32_OBJ  := $(LIB_SRC:src/%.cpp=build/f32/%.o)
 F64_OBJ  := $(LIB_SRC:src/%.cpp=build/f64/%.o)
 TEST_F32 := $(wildcard tests/test_*.cpp) tests/doctest_main.cpp
-TEST_F64 := $(wildcard tests/grad_*.cpp) tests/doctest_main.cpp
+# test_parameters.cpp runs in both: the parameter layout must not depend on real.
+TEST_F64 := $(wildcard tests/grad_*.cpp) tests/test_parameters.cpp tests/doctest_main.cpp
 
 all: build/ram
 
