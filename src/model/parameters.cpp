@@ -33,7 +33,6 @@ namespace {
 // buffer, which is the order of a checkpoint's numbers: the LSTM locator's
 // recurrent weights last, so that the other layers sit where they sit in a
 // model without them.
-static_assert(sizeof(RamParams) == kLayerCount * sizeof(LinearParams), "layer_specs lists every layer of RamParams");
 std::array<LayerSpec, kLayerCount> layer_specs(const ModelConfig& c) {
   const int H = c.hidden;
   const int gates = c.core == CoreKind::lstm ? 4 * H : H;  // the LSTM's four gate blocks
@@ -51,6 +50,7 @@ std::array<LayerSpec, kLayerCount> layer_specs(const ModelConfig& c) {
       {&RamParams::locator_rec, "locator.rec", lstm_locator ? 2 : 0, lstm_locator ? locator_out : 0, false},
   }};
 }
+static_assert(sizeof(RamParams) == kLayerCount * sizeof(LinearParams), "layer_specs lists every layer of RamParams");
 
 // Every block starts a multiple of 16 elements into the buffer: 64 bytes in
 // float, 128 in double, so the GEMM kernels see 64-byte aligned rows in both
@@ -62,8 +62,9 @@ std::size_t round_up(std::size_t n) { return (n + kBlockAlign - 1) / kBlockAlign
 
 }  // namespace
 
-Parameters::Parameters(const ModelConfig& config) : config_(config), layers_(layer_specs(config)) {
+Parameters::Parameters(const ModelConfig& config) : config_(config) {
   config.validate();
+  layers_ = layer_specs(config);
   std::size_t total = 0;
   for (const LayerSpec& layer : layers_) {
     total += round_up(static_cast<std::size_t>(layer.in) * layer.out);
