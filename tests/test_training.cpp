@@ -393,16 +393,17 @@ TEST_CASE("parameters: the weight panels give the same forward bits and backward
   in_parts.lay_out_panels();
   for (int part : {2, 0, 1}) in_parts.fill_panels(part, 3);
   int differ = 0, compared = 0;
-  for (const auto& member : {&RamParams::what, &RamParams::where, &RamParams::join, &RamParams::core_in, &RamParams::core_rec}) {
-    const LinearParams& one = params.views().*member;
-    const LinearParams& three = in_parts.views().*member;
+  for (const LayerSpec& layer : params.layers()) {
+    CAPTURE(layer.name);
+    const LinearParams& one = params.views().*layer.view;
+    const LinearParams& three = in_parts.views().*layer.view;
     const std::size_t size = static_cast<std::size_t>(one.in) * one.out;
     REQUIRE((one.W_panels == nullptr) == (three.W_panels == nullptr));
-    REQUIRE(three.Wt_panels != nullptr);
+    REQUIRE((one.Wt_panels == nullptr) == (three.Wt_panels == nullptr));
     for (std::size_t i = 0; i < size; ++i) {
-      differ += three.Wt_panels[i] != one.Wt_panels[i];
       if (one.W_panels) differ += three.W_panels[i] != one.W_panels[i];
-      compared += 1 + (one.W_panels != nullptr);
+      if (one.Wt_panels) differ += three.Wt_panels[i] != one.Wt_panels[i];
+      compared += (one.W_panels != nullptr) + (one.Wt_panels != nullptr);
     }
   }
   CHECK(compared > 4 * 256 * 1024);

@@ -56,7 +56,7 @@ void matrix_transpose(int rows, int columns, const double* S, int lds, double* P
 // row-major B of 1024 columns the rows of a strip are 4 KB apart, each on its
 // own page, and the walk misses the TLB and the prefetcher at every row; a
 // panel is one contiguous block. The weights change once per batch, so their
-// panels are made once per batch (Parameters::refresh_panels) and used by
+// panels are made once per batch (WeightPanels, panels.h) and used by
 // every step and shard. On Zen 4 (one thread, M = 64, six weight matrices in
 // turn, as in the LSTM core) Y = X W ran at 100 GFLOP/s on W [256, 1024] and
 // 115 on its panels; dX = dZ W^T at 105 and 116 on W^T [1024, 256]. On

@@ -3,14 +3,11 @@
 // The layout is fixed by the configuration alone, so a gradient buffer built
 // from the same configuration lines up element for element with the weights,
 // and a checkpoint is the flat array written out in order.
-#include <algorithm>
 #include <array>
 #include <cstring>
 #include <stdexcept>
 
-#include "kernels/gemm.h"
 #include "kernels/random.h"
-#include "model/linear.h"
 #include "model/parameters.h"
 
 void ModelConfig::validate() const {
@@ -30,134 +27,95 @@ void ModelConfig::validate() const {
        "layer widths must be positive");
 }
 
-Parameters::Parameters(const ModelConfig& config) : config_(config) {
-  lay_out(config);
-}
+namespace {
 
-Parameters::Parameters(const Parameters& other) : config_(other.config_), blocks_(other.blocks_) {
-  flat_.reshape({static_cast<int>(other.size())});
-  std::memcpy(flat_.data(), other.data(), other.size() * sizeof(real));
-  // Re-point every view at this buffer, at the offsets of the other one.
-  auto rebase = [&](const LinearParams& src, LinearParams& dst) {
-    dst = src;
-    dst.W_panels = dst.Wt_panels = nullptr;  // the other's copies are not ours
-    if (!src.W) return;  // a layer this configuration does not have
-    dst.W = flat_.data() + (src.W - other.data());
-    dst.b = src.b ? flat_.data() + (src.b - other.data()) : nullptr;
-  };
-  const RamParams& o = other.views_;
-  rebase(o.what, views_.what);
-  rebase(o.where, views_.where);
-  rebase(o.join, views_.join);
-  rebase(o.core_in, views_.core_in);
-  rebase(o.core_rec, views_.core_rec);
-  rebase(o.locator, views_.locator);
-  rebase(o.locator_rec, views_.locator_rec);
-  rebase(o.action, views_.action);
-  rebase(o.baseline, views_.baseline);
-}
-
-void Parameters::lay_out(const ModelConfig& c) {
-  c.validate();
-  struct Spec {
-    LinearParams* view;
-    const char* name;
-    int in, out;
-    bool bias;
-  };
+// Every layer of RamParams for configuration c, in the order of the flat
+// buffer, which is the order of a checkpoint's numbers: the LSTM locator's
+// recurrent weights last, so that the other layers sit where they sit in a
+// model without them.
+std::array<LayerSpec, kLayerCount> layer_specs(const ModelConfig& c) {
   const int H = c.hidden;
   const int gates = core_weight_blocks(c.core) * H;  // the core's gate blocks (core.cpp)
   const bool lstm_locator = c.locator == LocatorKind::lstm;
-  std::vector<Spec> specs = {
-      {&views_.what, "glimpse.what", c.glimpse_features(), c.what_hidden, true},
-      {&views_.where, "glimpse.where", 2, c.where_hidden, true},
-      {&views_.join, "glimpse.join", c.what_hidden + c.where_hidden, c.glimpse_hidden, true},
-      {&views_.core_in, "core.in", c.glimpse_hidden, gates, true},
-      {&views_.core_rec, "core.rec", H, gates, false},
-      {&views_.locator, "locator", H, lstm_locator ? 8 : 2, true},
-      {&views_.action, "action", H, c.classes, true},
-      {&views_.baseline, "baseline", H, 1, true},
-  };
-  if (lstm_locator) specs.push_back({&views_.locator_rec, "locator.rec", 2, 8, false});
-  // Each block starts on a 64-byte boundary so the GEMM kernels see aligned rows.
-  const std::size_t align = kAlignBytes / sizeof(real);
-  auto round_up = [&](std::size_t n) { return (n + align - 1) / align * align; };
+  const int locator_out = lstm_locator ? 8 : 2;  // mu, or the LSTM locator's four gate blocks of width 2
+  return {{
+      {&RamParams::what, "glimpse.what", c.glimpse_features(), c.what_hidden, true},
+      {&RamParams::where, "glimpse.where", 2, c.where_hidden, true},
+      {&RamParams::join, "glimpse.join", c.what_hidden + c.where_hidden, c.glimpse_hidden, true},
+      {&RamParams::core_in, "core.in", c.glimpse_hidden, gates, true},
+      {&RamParams::core_rec, "core.rec", H, gates, false},
+      {&RamParams::locator, "locator", H, locator_out, true},
+      {&RamParams::action, "action", H, c.classes, true},
+      {&RamParams::baseline, "baseline", H, 1, true},
+      {&RamParams::locator_rec, "locator.rec", lstm_locator ? 2 : 0, lstm_locator ? locator_out : 0, false},
+  }};
+}
+static_assert(sizeof(RamParams) == kLayerCount * sizeof(LinearParams), "layer_specs lists every layer of RamParams");
+
+// Every block starts a multiple of 16 elements into the buffer: 64 bytes in
+// float, 128 in double, so the GEMM kernels see 64-byte aligned rows in both
+// builds, and the layout (the parameter count, a checkpoint's order) is the
+// same in both.
+constexpr std::size_t kBlockAlign = 16;
+static_assert(kBlockAlign * sizeof(float) % kAlignBytes == 0, "blocks must start on 64-byte boundaries");
+std::size_t round_up(std::size_t n) { return (n + kBlockAlign - 1) / kBlockAlign * kBlockAlign; }
+
+}  // namespace
+
+Parameters::Parameters(const ModelConfig& config) : config_(config) {
+  config.validate();
+  layers_ = layer_specs(config);
   std::size_t total = 0;
-  for (const Spec& s : specs) {
-    total += round_up(static_cast<std::size_t>(s.in) * s.out);
-    if (s.bias) total += round_up(s.out);
+  for (const LayerSpec& layer : layers_) {
+    total += round_up(static_cast<std::size_t>(layer.in) * layer.out);
+    if (layer.bias) total += round_up(layer.out);
   }
   flat_.reshape({static_cast<int>(total)});
   flat_.zero();
   std::size_t offset = 0;
-  for (const Spec& s : specs) {
-    LinearParams& v = *s.view;
-    v.in = s.in;
-    v.out = s.out;
-    std::size_t wsize = static_cast<std::size_t>(s.in) * s.out;
+  for (const LayerSpec& layer : layers_) {
+    if (layer.in == 0) continue;  // a layer this configuration does not have: no view
+    LinearParams& v = views_.*layer.view;
+    v.in = layer.in;
+    v.out = layer.out;
+    const std::size_t wsize = static_cast<std::size_t>(layer.in) * layer.out;
     v.W = flat_.data() + offset;
-    blocks_.push_back({std::string(s.name) + ".W", offset, wsize});
+    blocks_.push_back({std::string(layer.name) + ".W", offset, wsize});
     offset += round_up(wsize);
-    v.b = nullptr;
-    if (s.bias) {
+    if (layer.bias) {
       v.b = flat_.data() + offset;
-      blocks_.push_back({std::string(s.name) + ".b", offset, static_cast<std::size_t>(s.out)});
-      offset += round_up(s.out);
+      blocks_.push_back({std::string(layer.name) + ".b", offset, static_cast<std::size_t>(layer.out)});
+      offset += round_up(layer.out);
     }
   }
 }
 
-namespace {
-// Every layer's view, in layout order. An array, not a vector: the panel
-// functions run once per batch and allocate nothing.
-std::array<LinearParams*, 9> all_layers(RamParams& v) {
-  return {&v.what, &v.where, &v.join, &v.core_in, &v.core_rec, &v.locator, &v.locator_rec, &v.action, &v.baseline};
+// The layout follows from the configuration alone, so the copy lays itself
+// out afresh and takes the numbers.
+Parameters::Parameters(const Parameters& other) : Parameters(other.config_) {
+  std::memcpy(flat_.data(), other.data(), other.size() * sizeof(real));
 }
-}  // namespace
 
 void Parameters::lay_out_panels() {
-  const std::array<LinearParams*, 9> layers = all_layers(views_);
-  std::size_t total = 0;
-  for (const LinearParams* p : layers) {
-    if (!p->W) continue;
-    const std::size_t size = static_cast<std::size_t>(p->in) * p->out;
-    total += (p->out >= kForwardPanelMinOut ? size : 0) + (p->out >= kBackwardPanelMinOut ? size : 0);
+  std::array<PanelMatrix, kLayerCount> matrices;  // an array: the per-batch calls allocate nothing
+  for (int i = 0; i < kLayerCount; ++i) {
+    const LinearParams& v = views_.*layers_[i].view;
+    matrices[i] = {v.W, v.in, v.out};
   }
-  if (panels_.size() != total) panels_.reshape({static_cast<int>(total)});
-  real* next = panels_.data();
-  for (LinearParams* p : layers) {
-    if (!p->W) continue;
-    const std::size_t size = static_cast<std::size_t>(p->in) * p->out;
-    p->W_panels = p->out >= kForwardPanelMinOut ? next : nullptr;
-    next += p->W_panels ? size : 0;
-    p->Wt_panels = p->out >= kBackwardPanelMinOut ? next : nullptr;
-    next += p->Wt_panels ? size : 0;
-  }
-}
-
-void Parameters::fill_panels(int part, int parts) {
-  int strip = 0;       // counts the strips of all copies, in layer order
-  real* next = panels_.data();  // walks the layout of lay_out_panels
-  for (const LinearParams* p : all_layers(views_)) {
-    // op(B) = W [in, out] into W_panels: strip j0 is W's columns j0 ..;
-    // op(B) = W^T [out, in] into Wt_panels: strip j0 is W's rows j0 ...
-    for (const Trans form : {Trans::no, Trans::yes}) {
-      if (!(form == Trans::no ? p->W_panels : p->Wt_panels)) continue;
-      real* panels = next;
-      next += static_cast<std::size_t>(p->in) * p->out;
-      const int K = form == Trans::no ? p->in : p->out, N = form == Trans::no ? p->out : p->in;
-      for (int j0 = 0; j0 < N; j0 += kPanelColumns, ++strip) {
-        if (strip % parts != part) continue;
-        const real* source = form == Trans::no ? p->W + j0 : p->W + static_cast<std::size_t>(j0) * p->out;
-        pack_column_panels(form, K, std::min(kPanelColumns, N - j0), source, p->out,
-                           panels + static_cast<std::size_t>(j0) * K);
-      }
-    }
+  panels_.lay_out(matrices.data(), kLayerCount);
+  for (int i = 0; i < kLayerCount; ++i) {
+    LinearParams& v = views_.*layers_[i].view;
+    v.W_panels = panels_.forward(i);
+    v.Wt_panels = panels_.backward(i);
   }
 }
 
 void Parameters::drop_panels() {
-  for (LinearParams* p : all_layers(views_)) p->W_panels = p->Wt_panels = nullptr;
+  panels_.drop();
+  for (const LayerSpec& layer : layers_) {
+    LinearParams& v = views_.*layer.view;
+    v.W_panels = v.Wt_panels = nullptr;
+  }
 }
 
 void Parameters::init_uniform(uint64_t seed, double range) {

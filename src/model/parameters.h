@@ -1,9 +1,12 @@
 // parameters.h: the model's weights in one flat buffer, with named views (parameters.cpp).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "kernels/panels.h"
 #include "kernels/tensor.h"
 #include "model/model.h"
 
@@ -16,10 +19,11 @@ struct LinearParams {
   real* W = nullptr;  // [in, out]
   real* b = nullptr;  // [out], or nullptr for a layer without bias
   int in = 0, out = 0;
-  // Copies in column panels (gemm.h), or nullptr. Parameters::refresh_panels
-  // writes them for the wide layers: W_panels holds W, for the forward
-  // y = x W; Wt_panels holds W^T, so that the backward pass's dx = dy W^T
-  // runs as a plain product (the fastest GEMM form) instead of dot products.
+  // Copies in column panels (kernels/panels.h), or nullptr.
+  // Parameters::refresh_panels writes them for the wide layers: W_panels
+  // holds W, for the forward y = x W; Wt_panels holds W^T, so that the
+  // backward pass's dx = dy W^T runs as a plain product (the fastest GEMM
+  // form) instead of dot products.
   const real* W_panels = nullptr;
   const real* Wt_panels = nullptr;
 };
@@ -36,6 +40,17 @@ struct RamParams {
   LinearParams baseline;   // baseline: h -> b                  W [H, 1]
 };
 
+// One layer of RamParams for a configuration: its view, its name (in
+// blocks(), messages and tests), W's shape [in, out], and whether it has a
+// bias. A layer the configuration does not have has in = out = 0.
+struct LayerSpec {
+  LinearParams RamParams::*view;
+  const char* name;
+  int in, out;
+  bool bias;
+};
+constexpr int kLayerCount = 9;
+
 // A named slice of the flat buffer, for messages and tests.
 struct ParamBlock {
   std::string name;
@@ -45,6 +60,7 @@ struct ParamBlock {
 class Parameters {
  public:
   explicit Parameters(const ModelConfig& config);
+  // The same layout and values; no weight panels.
   Parameters(const Parameters& other);
   Parameters& operator=(const Parameters&) = delete;
   std::size_t size() const { return flat_.size(); }
@@ -52,6 +68,9 @@ class Parameters {
   const real* data() const { return flat_.data(); }
   RamParams& views() { return views_; }
   const RamParams& views() const { return views_; }
+  // Every layer, in the order of the flat buffer (parameters.cpp): the one
+  // list of them, which the layout, the weight panels and the tests walk.
+  const std::array<LayerSpec, kLayerCount>& layers() const { return layers_; }
   const std::vector<ParamBlock>& blocks() const { return blocks_; }
   // Torch's initialisation: every weight and bias uniform in [-0.1, 0.1];
   // an LSTM core's forget-gate bias then starts at 1.
@@ -59,14 +78,14 @@ class Parameters {
   const ModelConfig& config() const { return config_; }
   void zero() { flat_.zero(); }
   // Copies W into column panels for every layer with out >=
-  // kForwardPanelMinOut and W^T for every layer with out >=
-  // kBackwardPanelMinOut, and points the views' W_panels and Wt_panels at
-  // them. The copies are right only until the weights change:
-  // BatchGradient::compute makes them before a batch and drops them after
-  // it, the evaluator makes its own. Without them (a fresh or copied
-  // Parameters, or after drop_panels) the products read W as stored; the
-  // forward gives the same bits either way, the backward the same sums up to
-  // rounding.
+  // WeightPanels::kForwardMinOut and W^T for every layer with out >=
+  // WeightPanels::kBackwardMinOut (kernels/panels.h), and points the views'
+  // W_panels and Wt_panels at them. The copies are right only until the
+  // weights change: BatchGradient::compute makes them before a batch and
+  // drops them after it, the evaluator makes its own. Without them (a fresh
+  // or copied Parameters, or after drop_panels) the products read W as
+  // stored; the forward gives the same bits either way, the backward the
+  // same sums up to rounding.
   void refresh_panels() {
     lay_out_panels();
     fill_panels(0, 1);
@@ -76,19 +95,14 @@ class Parameters {
   // fill_panels(part, parts) for every part in [0, parts), on any threads at
   // once, copies every parts-th strip from the part-th on.
   void lay_out_panels();
-  void fill_panels(int part, int parts);
+  void fill_panels(int part, int parts) { panels_.fill(part, parts); }
   void drop_panels();
-  // Measured on Zen 4 (gemm.h): forward panels pay from rows of 1024 floats
-  // (the LSTM core's 4H) and gain nothing on 256; the transposed copy pays
-  // from 128 outputs, where the product it replaces would run on dot tiles.
-  static constexpr int kForwardPanelMinOut = 512;
-  static constexpr int kBackwardPanelMinOut = 128;
 
  private:
-  void lay_out(const ModelConfig& config);
   ModelConfig config_;
   Tensor flat_;
-  Tensor panels_;  // the W_panels and Wt_panels copies, when refreshed
   RamParams views_;
+  std::array<LayerSpec, kLayerCount> layers_;
   std::vector<ParamBlock> blocks_;
+  WeightPanels panels_;  // the W_panels and Wt_panels copies, when laid out
 };

@@ -1,0 +1,57 @@
+// panels.h: copies of weight matrices in column panels (gemm.h), kept for
+// the products that run on them many times between two changes of the
+// weights.
+//
+// Each matrix W [in, out] (row-major, row stride out) may get two copies:
+// W itself in panels, for the forward product y = x W, and W^T in panels,
+// so that the backward product dx = dy W^T runs as a plain product (the
+// fastest GEMM form) instead of dot products. Only wide matrices get them;
+// see the thresholds below. The copies are right only until the weights
+// change: whoever changes the weights drops the copies first, and lays them
+// out and fills them again after.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "kernels/tensor.h"
+
+// A matrix to copy: W [in, out], row-major with row stride out. W ==
+// nullptr is a matrix that is absent, and gets no copies.
+struct PanelMatrix {
+  const real* W = nullptr;
+  int in = 0, out = 0;
+};
+
+class WeightPanels {
+ public:
+  // Measured on Zen 4 (gemm.h): forward panels pay from rows of 1024 floats
+  // (an LSTM's 4H gates) and gain nothing on 256; the transposed copy pays
+  // from 128 outputs, where the product it replaces would run on dot tiles.
+  static constexpr int kForwardMinOut = 512;
+  static constexpr int kBackwardMinOut = 128;
+
+  // Decides which copies each of matrices[0, count) gets and sizes the
+  // buffer for them (allocating only when it grows); copies nothing yet.
+  void lay_out(const PanelMatrix* matrices, int count);
+  // Copies every parts-th strip of all copies, from the part-th on: called
+  // for every part in [0, parts), on any threads at once, it fills them all.
+  void fill(int part, int parts);
+  // Forgets the matrices: forward(i) and backward(i) become nullptr.
+  void drop();
+
+  // Matrix i of the last lay_out: W in column panels (op(B) = W [in, out]),
+  // or nullptr when it has none.
+  const real* forward(int i) const { return i < static_cast<int>(copies_.size()) ? copies_[i].forward : nullptr; }
+  // Matrix i: W^T in column panels (op(B) = W^T [out, in]), or nullptr.
+  const real* backward(int i) const { return i < static_cast<int>(copies_.size()) ? copies_[i].backward : nullptr; }
+
+ private:
+  struct Copies {
+    real* forward = nullptr;
+    real* backward = nullptr;
+  };
+  std::vector<PanelMatrix> matrices_;
+  std::vector<Copies> copies_;  // one per matrix, into buffer_
+  Tensor buffer_;
+};
