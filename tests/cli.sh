@@ -30,7 +30,8 @@ expect 2 "unknown flag --bogus" -- "$ram" train --out "$tmp/run" --bogus
 expect 2 "--batch: 'abc' is not a whole number" -- "$ram" train --out "$tmp/run" --batch abc
 expect 2 "--batch: 0 is outside 1..65536" -- "$ram" train --out "$tmp/run" --batch 0
 expect 2 "--sigma: 'x1' is not a number" -- "$ram" train --out "$tmp/run" --sigma x1
-expect 2 "--core: 'gru' is not one of rnn, lstm" -- "$ram" train --out "$tmp/run" --core gru
+expect 2 "--core: 'lru' is not one of rnn, lstm, gru" -- "$ram" train --out "$tmp/run" --core lru
+expect 2 "--core: 'lru' is not one of rnn, lstm, gru" -- "$ram" bench --core lru
 expect 2 "--reward: 'joy' is not one of classify, change, lowstd" -- "$ram" train --out "$tmp/run" --reward joy
 expect 2 "--locator: 'conv' is not one of linear, lstm" -- "$ram" train --out "$tmp/run" --locator conv
 expect 2 "--optimizer: 'rmsprop' is not one of sgd, adam" -- "$ram" train --out "$tmp/run" --optimizer rmsprop

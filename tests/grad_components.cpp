@@ -232,7 +232,7 @@ TEST_CASE("glimpse_network: every parameter of what, where and join") {
 }
 
 // ---------------------------------------------------------------------------
-// core.cpp: core_rnn.cpp, core_lstm.cpp
+// core.cpp: core_rnn.cpp, core_lstm.cpp, core_gru.cpp
 
 namespace {
 
@@ -346,6 +346,57 @@ TEST_CASE("core_lstm: W_in, b, W_rec and every g_t through T = 4 steps") {
     check.draw(mix_key(kSeed, 9), 0.6);  // smooth everywhere: no kinks to avoid
     check.check();
   }
+}
+
+TEST_CASE("core_gru: W_in, b, W_rec and every g_t through T = 4 steps") {
+  ModelConfig c = small_config();
+  c.core = CoreKind::gru;
+  REQUIRE(c.glimpses >= 3);
+  for (const int capacity : {3, 5}) {
+    CAPTURE(capacity);
+    CoreCheck check(c, 3, capacity);
+    check.draw(mix_key(kSeed, 12), 0.6);  // smooth everywhere: no kinks to avoid
+    check.check();
+  }
+}
+
+TEST_CASE("core_gru: one unit, two steps, by hand") {
+  // H = 1, glimpse width 1; W_in = [W_n W_z W_r] = [0.5 -1 2], b = [0.1 0.2 -0.3],
+  // W_rec = [U_z U_r U_n] = [0.4 -0.6 1.5]; g_1 = 1, g_2 = -2.
+  ModelConfig c = small_config();
+  c.core = CoreKind::gru;
+  c.glimpses = 2;
+  c.glimpse_hidden = 1;
+  c.hidden = 1;
+  Episode ep(c, 1);
+  ep.resize(1);
+  Parameters params(c);
+  params.zero();
+  RamParams& p = params.views();
+  const real W_in[3] = {0.5, -1, 2}, b[3] = {0.1, 0.2, -0.3}, W_rec[3] = {0.4, -0.6, 1.5};
+  std::copy(W_in, W_in + 3, p.core_in.W);
+  std::copy(b, b + 3, p.core_in.b);
+  std::copy(W_rec, W_rec + 3, p.core_rec.W);
+  ep.step(0).g[0] = 1;
+  ep.step(1).g[0] = -2;
+  for (int s = 0; s < 2; ++s) core_forward(c, p, ep.step(s - 1), ep.step(s));
+  auto sigmoid = [](double x) { return 1 / (1 + std::exp(-x)); };
+  // t = 1, h_0 = 0: z = sigmoid(-1 + 0.2), r = sigmoid(2 - 0.3), n = tanh(0.5 + 0.1 + r * 0),
+  // h_1 = (1 - z) n = (1 - 0.31003) * 0.53705 = 0.37055.
+  const double z1 = sigmoid(-0.8), n1 = std::tanh(0.6), h1 = (1 - z1) * n1;
+  CHECK(ep.step(0).h[0] == doctest::Approx(h1).epsilon(1e-12));
+  CHECK(h1 == doctest::Approx(0.37055).epsilon(1e-4));
+  // t = 2: z = sigmoid(2 + 0.2 + 0.4 h_1), r = sigmoid(-4 - 0.3 - 0.6 h_1),
+  // n = tanh(-1 + 0.1 + r * 1.5 h_1), h_2 = (1 - z) n + z h_1.
+  const double z2 = sigmoid(2.2 + 0.4 * h1), r2 = sigmoid(-4.3 - 0.6 * h1);
+  const double n2 = std::tanh(-0.9 + r2 * 1.5 * h1), h2 = (1 - z2) * n2 + z2 * h1;
+  CHECK(ep.step(1).h[0] == doctest::Approx(h2).epsilon(1e-12));
+  // The row keeps n, z, r and h_1 U_n.
+  const Step two = ep.step(1);
+  CHECK(two.gates[0] == doctest::Approx(n2).epsilon(1e-12));
+  CHECK(two.gates[1] == doctest::Approx(z2).epsilon(1e-12));
+  CHECK(two.gates[2] == doctest::Approx(r2).epsilon(1e-12));
+  CHECK(two.gates[3] == doctest::Approx(1.5 * h1).epsilon(1e-12));
 }
 
 TEST_CASE("core_lstm: the forget gate's bias starts at 1, the other gates' do not") {

@@ -5,13 +5,19 @@
 // RAM classifies from the last state h_T and trains f_a, the core and the
 // glimpse network on the negative log-likelihood of the true class, by
 // backpropagation through time (RAM section 3.2, "hybrid supervised loss").
+#include <algorithm>
 #include <cmath>
 
 #include "model/action_network.h"
 #include "model/linear.h"
 
 void action_network_forward(const RamParams& p, int B, int H, int A, const real* h, real* logp) {
-  linear_forward(B, h, H, p.action, logp, A);
+  if (h) {
+    linear_forward(B, h, H, p.action, logp, A);
+  } else {
+    // h_0 = 0: the logits are b alone.
+    for (int r = 0; r < B; ++r) std::copy(p.action.b, p.action.b + A, logp + static_cast<std::size_t>(r) * A);
+  }
   log_softmax_rows(B, A, logp);
 }
 

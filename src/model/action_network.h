@@ -7,6 +7,7 @@
 // Action network f_a (action_network.cpp; RAM section 3.1).
 //   logp = log_softmax(h W_a + b)
 
+// h == nullptr stands for h_0 = 0 (the seed's O_0).
 void action_network_forward(const RamParams& p, int B, int H, int A, const real* h, real* logp);
 // In place, each of B rows of A values: z -> z - log sum exp(z).
 void log_softmax_rows(int B, int A, real* logp);

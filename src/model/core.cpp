@@ -1,5 +1,5 @@
 // core.cpp: the choice of the core network f_h (RAM section 3.1: a rectifier
-// RNN; seed section 2.3: an LSTM), as one table.
+// RNN; seed section 2.3: an LSTM; Cho et al. 2014: a GRU), as one table.
 //
 // A core is a forward and a backward step with the signature of every
 // episode component, (config, params, prev, now), plus what it keeps per
@@ -10,6 +10,7 @@
 
 #include <stdexcept>
 
+#include "model/core_gru.h"
 #include "model/core_lstm.h"
 #include "model/core_rnn.h"
 #include "model/linear.h"
@@ -35,6 +36,7 @@ const Core kCores[] = {
     // kind          name    blocks  gates, cell, dz   rec
     {CoreKind::rnn,  "RNN",  1,      {0, false, 0},  0,   core_rnn_forward,  core_rnn_backward},
     {CoreKind::lstm, "LSTM", 4,      {4, true, 4},   0,   core_lstm_forward, core_lstm_backward},
+    {CoreKind::gru,  "GRU",  3,      {4, false, 4},  1,   core_gru_forward,  core_gru_backward},
 };
 
 const Core& core(CoreKind kind) {

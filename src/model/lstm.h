@@ -3,7 +3,7 @@
 
 #include "model/parameters.h"
 
-// One LSTM step (core_lstm.cpp), shared by the LSTM core and the LSTM locator.
+// One LSTM step (lstm.cpp), shared by the LSTM core and the LSTM locator.
 //   z = x W_in + b + h_{t-1} W_rec;  i, f, o = sigmoid, u = tanh of its blocks
 //   c_t = f c_{t-1} + i u,  h_t = o tanh(c_t)
 // x == nullptr stands for an input of zeros; h_prev, c_prev == nullptr for

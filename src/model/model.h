@@ -34,10 +34,10 @@
 
 // Configuration: the architecture, as saved in checkpoints.
 
-enum class CoreKind { rnn, lstm };
+enum class CoreKind { rnn, lstm, gru };
 enum class LocatorKind { linear, lstm };
-// The [., H] column blocks of the core's W_in and W_rec: 1 for the RNN, 4 for
-// the LSTM's gates; and the core's name in messages, "RNN", "LSTM" (core.cpp).
+// The [., H] column blocks of the core's W_in and W_rec (the RNN's 1, the
+// LSTM's 4 gates), and the core's name in messages: core.cpp's table.
 int core_weight_blocks(CoreKind kind);
 const char* core_name(CoreKind kind);
 

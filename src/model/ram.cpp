@@ -152,12 +152,9 @@ void episode_forward(const Parameters& params, Episode& ep, Locations where) {
   action_network_forward(p, B, H, A, last.h, ep.logp.data());  // logp = f_a(h_T)
   if (ep.reward.kind != RewardKind::classify || ep.all_outputs) {
     // The seed's rewards read the classifier on every state, O_t = f_a(h_t):
-    // O_0 = f_a(h_0 = 0) = log_softmax(b_a), then h_1..h_{T-1}, and O_T is
-    // logp, computed above.
-    const Step zero = ep.step(-1);
-    for (int r = 0; r < B; ++r) std::copy(p.action.b, p.action.b + A, zero.O + static_cast<std::size_t>(r) * A);
-    log_softmax_rows(B, A, zero.O);
-    for (int s = 0; s + 1 < T; ++s) {
+    // O_0 = f_a(h_0 = 0) = log_softmax(b_a) from the zero state, then
+    // h_1..h_{T-1}; O_T is logp, computed above.
+    for (int s = -1; s + 1 < T; ++s) {
       const Step now = ep.step(s);
       action_network_forward(p, B, H, A, now.h, now.O);
     }
@@ -192,7 +189,8 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
     std::fill(last.dloc_h, last.dloc_h + 2 * B, real(0));
     std::fill(last.dloc_c, last.dloc_c + 2 * B, real(0));
   }
-  loss.nll = action_network_nll_backward(p, dp, B, H, c.classes, ep.step(T - 1).h, ep.logp.data(), ep.labels.data(),
+  const real* h_T = ep.step(T - 1).h;
+  loss.nll = action_network_nll_backward(p, dp, B, H, c.classes, h_T, ep.logp.data(), ep.labels.data(),
                                          weights.nll * per_image, ep.dlogits.data(), last.dh);
   for (int s = T - 1; s >= 0; --s) {
     const Step prev = ep.step(s - 1), now = ep.step(s);

@@ -46,14 +46,14 @@ const char* kUsage = R"(usage:
             the glimpse path, the patches seen and the guess after each glimpse
   ram report [--check] [PAGE...]   the pages' numbers from docs/results/*.csv
             (--check: only say where a page disagrees; exit 1 if one does)
-  ram bench [--core rnn|lstm] [--locator linear|lstm] [--glimpses T] [--batch B]
+  ram bench [--core rnn|lstm|gru] [--locator linear|lstm] [--glimpses T] [--batch B]
             [--threads N] [--patch P] [--scales K] [--seconds S]
 
 train flags (the Torch RAM code's defaults, except where docs/defaults.md says why):
   --dataset NAME       mnist, fashion-mnist or cifar10            [mnist]
   --data DIR           the data set's files [data/mnist, /usr/share/datasets/
                        fashion-mnist (Debian dataset-fashion-mnist), data/cifar10-jpg]
-  --core NAME          recurrent core: rnn (Torch) or lstm        [rnn]
+  --core NAME          recurrent core: rnn (Torch), lstm or gru   [rnn]
   --locator NAME       locator: linear (Torch) or lstm (seed)     [linear]
   --glimpses T         glimpses per image                         [7]
   --patch P            retina patch side, pixels                  [8]
@@ -84,7 +84,8 @@ train flags (the Torch RAM code's defaults, except where docs/defaults.md says w
 CoreKind parse_core(const std::string& name) {
   if (name == "rnn") return CoreKind::rnn;
   if (name == "lstm") return CoreKind::lstm;
-  throw UsageError("--core: '" + name + "' is not one of rnn, lstm");
+  if (name == "gru") return CoreKind::gru;
+  throw UsageError("--core: '" + name + "' is not one of rnn, lstm, gru");
 }
 
 LocatorKind parse_locator(const std::string& name) {

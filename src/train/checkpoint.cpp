@@ -192,7 +192,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   m.where_hidden = r.integer("where_hidden", 1, 8192);
   m.glimpse_hidden = r.integer("glimpse_hidden", 1, 8192);
   m.hidden = r.integer("hidden", 1, 8192);
-  m.core = static_cast<CoreKind>(r.integer("core", 0, 1));
+  m.core = static_cast<CoreKind>(r.integer("core", 0, 2));
   m.locator = static_cast<LocatorKind>(r.integer("locator", 0, 1));
   m.unit_pixels = r.number("unit_pixels");
   m.sigma = r.number("sigma");
