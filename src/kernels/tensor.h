@@ -82,6 +82,8 @@ class Tensor {
   std::size_t size() const { return size_; }
   real& operator[](std::size_t i) { return buffer_.get()[i]; }
   real operator[](std::size_t i) const { return buffer_.get()[i]; }
+  // Dimension i of the shape, outermost first; 0 past the rank.
+  int dim(int i) const { return shape_[i]; }
   // Element (i, j) of a rank-2 tensor.
   real& at(int i, int j) { return buffer_.get()[static_cast<std::size_t>(i) * shape_[1] + j]; }
   real at(int i, int j) const { return buffer_.get()[static_cast<std::size_t>(i) * shape_[1] + j]; }

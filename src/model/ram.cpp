@@ -75,7 +75,7 @@ void Episode::resize(int batch) {
 namespace {
 real* rows_of(const Tensor& t, int s, int rows) {
   if (!t.data()) return nullptr;
-  const std::size_t width = t.rank() == 3 ? t.dim(2) : 1;
+  const std::size_t width = t.dim(2) > 0 ? static_cast<std::size_t>(t.dim(2)) : 1;  // [T, rows] buffers: 1
   return const_cast<real*>(t.data()) + static_cast<std::size_t>(s) * rows * width;
 }
 }  // namespace
