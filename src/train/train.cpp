@@ -27,6 +27,7 @@
 #include "kernels/thread_pool.h"
 #include "kernels/vectorize.h"
 #include "train/checkpoint.h"
+#include "train/settings.h"
 
 namespace fs = std::filesystem;
 
@@ -269,8 +270,10 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
   if (resume && state.best_epoch > 0) restore_parameters(load_checkpoint(best_path), best);
 
   {
+    // The command as given, then every setting: `ram train` followed by the
+    // second line makes the same run.
     std::ofstream cmd(cfg.out_dir + "/command.txt", std::ios::app);
-    cmd << command_line << "\n";
+    cmd << command_line << "\n" << kSettingsPrefix << settings_command_line(cfg) << "\n";
   }
   if (resume) {
     truncate_metrics(metrics_path, state.epochs_done);

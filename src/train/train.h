@@ -87,6 +87,9 @@ class BatchGradient {
 };
 
 // Runs training as configured, writing RUN_DIR/{metrics.csv, model.bin,
-// last.bin, command.txt}. `resume` continues from RUN_DIR/last.bin.
+// last.bin, command.txt}. `resume` continues from RUN_DIR/last.bin. Each
+// call appends two lines to command.txt: `command_line`, then
+// kSettingsPrefix and every setting as flags (settings_command_line).
 // Returns the test error of the model with the best validation error.
+constexpr const char* kSettingsPrefix = "  settings: ";
 double train(TrainConfig config, bool resume, const std::string& command_line);
