@@ -75,6 +75,14 @@ for line in "--glimpses T .*glimpses per image, 1\.\.64 .*\[7\]" "--lr LR .*\[1e
     failed=$((failed + 1)); echo "FAILED: ram help has no line matching '$line'"; fi
 done
 
+# The pages that list the train flags list every one of them.
+for flag in $(sed -n 's/^  \(--[a-z-]*\).*/\1/p' "$tmp/help" | sed -n '/^--dataset$/,$p'); do
+  for page in README.md docs/defaults.md; do
+    if grep -q -- "^| \`$flag[ \`]" "$page"; then passed=$((passed + 1)); else
+      failed=$((failed + 1)); echo "FAILED: $page does not list $flag"; fi
+  done
+done
+
 # A fake MNIST of 10,050 black 2x2 images (label 0), 20 test images: a run of
 # one step in a fraction of a second.
 mkdir -p "$tmp/mnist"

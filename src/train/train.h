@@ -15,7 +15,7 @@ struct TrainConfig {
   std::string data_dir = "data/mnist";
   std::string out_dir;               // RUN_DIR: metrics, checkpoints, command
   ModelConfig model;
-  OptimizerConfig optimizer{OptimizerKind::adam, 0.001};  // decay_epochs: main sets it to epochs
+  OptimizerConfig optimizer{OptimizerKind::adam, 0.001};  // decay_epochs: the settings table derives it from epochs
   LossWeights loss;
   RewardConfig reward;               // classification reward, or a seed variant
   int batch = 32;     // images per update (the later Torch script's --batchSize)
