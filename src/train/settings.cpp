@@ -42,6 +42,7 @@ const Accepts kText{}, kSwitch{};
 // The table. Columns: flag, value name, checkpoint tag, field, default,
 // accepted values, help, traits, and the function of a derived default.
 
+// FIELD(model.glimpses): the function that returns c.model.glimpses.
 #define FIELD(path) [](TrainConfig& c) -> auto& { return c.path; }
 
 const std::vector<Setting>& settings_table() {
