@@ -57,5 +57,70 @@ expect 2 "--count: 0 is outside 1..100" -- "$ram" show --checkpoint "$tmp/x.bin"
 expect 2 "$tmp/x.bin: cannot open" -- "$ram" show --checkpoint "$tmp/x.bin" --out "$tmp/g.png"
 expect 2 "--seed: only with --untrained or --sample" -- "$ram" show --checkpoint "$tmp/x.bin" --out "$tmp/g.png" --seed 3
 
+# Ranges and choices come from the settings table, for train and bench alike.
+expect 2 "--lr: 0 is outside [1e-09, 10]" -- "$ram" train --out "$tmp/run" --lr 0
+expect 2 "--seed: -1 is outside 0..4611686018427387904" -- "$ram" train --out "$tmp/run" --seed -1
+expect 2 "--unit-pixels: 2000 is outside [0.001, 1000]" -- "$ram" train --out "$tmp/run" --unit-pixels 2000
+expect 2 "unexpected argument '1'" -- "$ram" train --out "$tmp/run" --reinforce-into-core 1
+expect 2 "--locator: 'tree' is not one of linear, lstm" -- "$ram" bench --locator tree
+expect 2 "--glimpses: 0 is outside 1..64" -- "$ram" bench --glimpses 0
+expect 2 "--reward-coef: set by the experiment" -- "$ram" experiment fig4 --out "$tmp/exp" --reward-coef 2
+expect 2 "--max-minutes: set by the experiment" -- "$ram" experiment fig4 --out "$tmp/exp" --max-minutes 2
+expect 2 "--epochs: 0 is outside 1..100000" -- "$ram" experiment fig4 --out "$tmp/exp" --epochs 0
+
+# `ram help` lists every train flag with its range and default.
+"$ram" help >"$tmp/help" 2>&1
+for line in "--glimpses T .*glimpses per image, 1\.\.64 .*\[7\]" "--lr LR .*\[1e-09, 10\] .*\[adam 0\.001, sgd 0\.01\]" \
+            "--reinforce-into-core .*\[off\]" "--core NAME .*: rnn, lstm, gru .*\[rnn\]"; do
+  if grep -q -- "$line" "$tmp/help"; then passed=$((passed + 1)); else
+    failed=$((failed + 1)); echo "FAILED: ram help has no line matching '$line'"; fi
+done
+
+# The pages that list the train flags list every one of them.
+for flag in $(sed -n 's/^  \(--[a-z-]*\).*/\1/p' "$tmp/help" | sed -n '/^--dataset$/,$p'); do
+  for page in README.md docs/defaults.md; do
+    if grep -q -- "^| \`$flag[ \`]" "$page"; then passed=$((passed + 1)); else
+      failed=$((failed + 1)); echo "FAILED: $page does not list $flag"; fi
+  done
+done
+
+# A fake MNIST of 10,050 black 2x2 images (label 0), 20 test images: a run of
+# one step in a fraction of a second.
+mkdir -p "$tmp/mnist"
+idx() {  # FILE HEADER_BYTES DATA_BYTES
+  { printf "$2"; head -c "$3" /dev/zero; } >"$tmp/mnist/$1"
+}
+idx train-images-idx3-ubyte '\000\000\010\003\000\000\047\102\000\000\000\002\000\000\000\002' 40200
+idx train-labels-idx1-ubyte '\000\000\010\001\000\000\047\102' 10050
+idx t10k-images-idx3-ubyte '\000\000\010\003\000\000\000\024\000\000\000\002\000\000\000\002' 80
+idx t10k-labels-idx1-ubyte '\000\000\010\001\000\000\000\024' 20
+"$ram" train --out "$tmp/tiny" --data "$tmp/mnist" --epochs 1 --glimpses 2 --batch 50 --optimizer sgd \
+  --threads 1 >"$tmp/tiny.out" 2>"$tmp/err" || { failed=$((failed + 1)); echo "FAILED: the tiny run"; cat "$tmp/err"; }
+expect 2 "--lr: cannot be changed when resuming; the run's settings come from $tmp/tiny/last.bin" -- \
+  "$ram" train --out "$tmp/tiny" --resume --lr 0.1
+# eval reads the data set the checkpoint names, or the one --data names.
+expect 2 "$tmp/none: no such directory" -- "$ram" eval --checkpoint "$tmp/tiny/model.bin" --data "$tmp/none"
+# Its test error is the one training printed for model.bin.
+"$ram" eval --checkpoint "$tmp/tiny/model.bin" >"$tmp/eval" 2>&1
+if [ "$(grep '^test_error=' "$tmp/eval")" = "$(grep '^test_error=' "$tmp/tiny.out")" ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAILED: eval of the tiny run:"; cat "$tmp/eval"
+fi
+# command.txt: the command line, then the settings; `ram train` with the
+# settings line remakes the run (same metrics, but for the seconds).
+settings=$(sed -n 2p "$tmp/tiny/command.txt")
+case $settings in
+  "  settings: --dataset mnist --data $tmp/mnist "*"--core rnn "*"--optimizer sgd --lr 0.01 "*"--out $tmp/tiny")
+    passed=$((passed + 1)) ;;
+  *) failed=$((failed + 1)); echo "FAILED: command.txt's settings line is '$settings'" ;;
+esac
+eval "\"\$ram\" train ${settings#  settings: } --out \"\$tmp/again\"" >/dev/null 2>&1
+if [ "$(cut -d, -f1-8 "$tmp/tiny/metrics.csv")" = "$(cut -d, -f1-8 "$tmp/again/metrics.csv")" ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAILED: the settings line of command.txt did not remake the run"
+fi
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -52,7 +52,6 @@ ExperimentConfig quick(const std::string& name, const std::string& data_dir, con
   c.model.glimpse_hidden = c.model.hidden = 32;
   c.batch = 10;
   c.threads = 2;
-  c.optimizer.decay_epochs = -1;
   return e;
 }
 
@@ -177,10 +176,18 @@ TEST_CASE("experiments: every quick mode writes its CSV and PNG; runs are shared
   int runs = 0;
   for (const auto& entry : std::filesystem::directory_iterator(out.file("runs"))) runs += entry.is_directory();
   CHECK(runs == 5);  // linear, lstm-locator, lstm-core, change, lowstd
-  // A run made with other settings is refused, by name.
+  // Each run derived the defaults that follow its own settings: the decay
+  // length is the run's epochs, the lowstd reward's coefficient the seed's.
+  CHECK(load_checkpoint(out.file("runs/mnist-linear-e1-s1/last.bin")).config.optimizer.decay_epochs == 1);
+  CHECK(load_checkpoint(out.file("runs/mnist-lowstd-e1-s1/last.bin")).config.reward.coef == 0.01);
+  CHECK(load_checkpoint(out.file("runs/mnist-change-e1-s1/last.bin")).config.reward.coef == 1);
+  // A run made with other settings is refused, naming the run and the setting.
   ExperimentConfig other = quick("fig2", data_dir.path(), out.path());
   other.base.optimizer.lr = 0.5;
-  CHECK(contains(error_of([&] { run_experiment(other); }), "mnist-linear-e1-s1: holds a run with other settings"));
+  other.given = {"--lr"};
+  const std::string refused = error_of([&] { run_experiment(other); });
+  CHECK(contains(refused, "mnist-linear-e1-s1: holds a run with other settings"));
+  CHECK(contains(refused, "--lr 0.001 there, 0.5 asked"));
   // A damaged metrics.csv is named, with the line.
   {
     std::ofstream damaged(out.file("runs/mnist-lstm-core-e1-s1/metrics.csv"), std::ios::app);

@@ -4,6 +4,7 @@
 // resumed from its last checkpoint ends where the uninterrupted run ends.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include "test_files.h"
 #include "train/checkpoint.h"
 #include "train/optimizer.h"
+#include "train/settings.h"
 #include "train/train.h"
 
 namespace {
@@ -195,12 +197,14 @@ TEST_CASE("checkpoint: damaged files are refused, naming the file and the field"
   b = bytes;
   b.push_back(0);
   CHECK(contains(load_error(b), "unexpected bytes"));
-  // The number of glimpses, the fifth int after the three run fields.
+  // The number of glimpses, in its settings record (test_settings.cpp
+  // damages the records in more ways).
   b = bytes;
-  const std::size_t run_fields = 8 + 4 + (4 + c.dataset.size()) + (4 + c.data_dir.size()) + 8;
-  const int32_t zero = 0;
-  std::memcpy(&b[run_fields + 4 * 4], &zero, 4);
-  CHECK(contains(load_error(b), "'glimpses' is 0"));
+  const std::string record = "glimpses=7";
+  const auto at = std::search(b.begin(), b.end(), record.begin(), record.end());
+  REQUIRE(at != b.end());
+  *(at + 9) = '0';
+  CHECK(contains(load_error(b), "setting 'glimpses': 0 is outside 1..64"));
   // A NaN among the weights.
   b = bytes;
   const float nan = std::nanf("");
@@ -225,7 +229,35 @@ TEST_CASE("training: a run resumed from last.bin ends exactly where the uninterr
   CHECK(a.optimizer_second == b.optimizer_second);
   CHECK(a.optimizer_steps == b.optimizer_steps);
   CHECK(metrics_without_seconds(whole.file("metrics.csv")) == metrics_without_seconds(split.file("metrics.csv")));
-  CHECK(read_text(split.file("command.txt")) == "first part\nresumed\n");
+  // command.txt: each call's command line, then its settings as flags, which
+  // `ram train` reads back to the same settings.
+  std::istringstream command(read_text(split.file("command.txt")));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(command, line);) lines.push_back(line);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0] == "first part");
+  CHECK(lines[2] == "resumed");
+  for (int k : {1, 3}) {
+    CAPTURE(lines[k]);
+    REQUIRE(lines[k].rfind(kSettingsPrefix, 0) == 0);
+    // The directories are plain words here: split at the spaces.
+    std::istringstream words(lines[k].substr(std::strlen(kSettingsPrefix)));
+    std::vector<std::string> argv_text;
+    for (std::string word; words >> word;) argv_text.push_back(word);
+    std::vector<const char*> argv;
+    for (const std::string& word : argv_text) argv.push_back(word.c_str());
+    std::set<std::string> valued = setting_flags();
+    valued.insert("--out");
+    const Flags f(static_cast<int>(argv.size()), argv.data(), 0, valued, setting_switches());
+    const TrainConfig read_back = settings_from_flags(f);
+    const TrainConfig run = small_run(data_dir.path(), split.path(), k == 1 ? 1 : 3);
+    for (const Setting& s : settings_table())
+      if (s.flag) {
+        CAPTURE(s.flag);
+        CHECK(setting_text(s, read_back) == setting_text(s, run));
+      }
+    CHECK(f.text("--out", "") == split.path());
+  }
   // model.bin holds the weights of the best validation epoch.
   const Checkpoint best = load_checkpoint(whole.file("model.bin"));
   CHECK_FALSE(best.has_training_state);

@@ -34,6 +34,7 @@
 #include "tools/plot.h"
 #include "train/atomic_file.h"
 #include "train/checkpoint.h"
+#include "train/settings.h"
 
 namespace fs = std::filesystem;
 
@@ -66,36 +67,30 @@ std::string dataset_title(const std::string& dataset) {
   return dataset;
 }
 
-// The settings of one run: the shared ones, then what the variant changes.
+// The settings of one run: the shared ones, then what the variant changes,
+// then the defaults that follow them (the data directory, the reward's
+// coefficient, the decay length), as `ram train` derives them.
 TrainConfig run_config(const ExperimentConfig& e, const std::string& dataset, const Variant& v, int seed) {
   TrainConfig c = e.base;
+  std::set<std::string> given = e.given;
+  for (const Setting& s : settings_table())
+    if (s.flag && (s.traits & kPerRun)) given.erase(s.flag);
   c.dataset = dataset;
   const auto dir = e.data_dirs.find(dataset);
-  c.data_dir = dir != e.data_dirs.end() ? dir->second : default_data_dir(dataset);
+  if (dir != e.data_dirs.end()) {
+    c.data_dir = dir->second;
+    given.insert("--data");
+  }
   c.model.core = v.core;
   c.model.locator = v.locator;
   c.reward.kind = v.reward;
-  c.reward.coef = v.reward == RewardKind::lowstd ? 0.01 : 1.0;  // the seed's code; eq. 2 has no weight
   c.epochs = e.epochs;
-  if (c.optimizer.decay_epochs < 0) c.optimizer.decay_epochs = e.epochs;
   c.seed = static_cast<uint64_t>(seed);
   c.max_minutes = 0;
+  derive_defaults(c, given);
   c.out_dir = e.out_dir + "/runs/" + dataset + "-" + v.run + "-e" + std::to_string(e.epochs) + "-s" +
               std::to_string(seed);
   return c;
-}
-
-// What must agree for a finished run to stand for the one asked for.
-std::string settings(const TrainConfig& c) {
-  std::ostringstream s;
-  const ModelConfig& m = c.model;
-  s << c.dataset << " core " << static_cast<int>(m.core) << " locator " << static_cast<int>(m.locator) << " reward "
-    << static_cast<int>(c.reward.kind) << "/" << c.reward.coef << " glimpses " << m.glimpses << " patch " << m.patch
-    << " scales " << m.scales << "x" << m.glimpse_scale << " unit " << m.unit_pixels << " sigma " << m.sigma
-    << " optimizer " << static_cast<int>(c.optimizer.kind) << " lr " << c.optimizer.lr << ".." << c.optimizer.min_lr
-    << "/" << c.optimizer.decay_epochs << " momentum " << c.optimizer.momentum << " batch " << c.batch << " shards "
-    << c.shards << " seed " << c.seed << " clip " << c.clip_norm << " into-core " << c.loss.reinforce_into_core;
-  return s.str();
 }
 
 // Trains the run unless a finished one with the same settings is there.
@@ -104,8 +99,9 @@ void ensure_run(const TrainConfig& c, int index, int total, const std::string& w
   bool resume = false;
   if (fs::exists(last)) {
     const Checkpoint saved = load_checkpoint(last);
-    if (settings(saved.config) != settings(c))
-      throw std::runtime_error(c.out_dir + ": holds a run with other settings (" + settings(saved.config) +
+    const std::string difference = identity_difference(saved.config, c);
+    if (!difference.empty())
+      throw std::runtime_error(c.out_dir + ": holds a run with other settings (" + difference +
                                "); give another --out or remove it");
     if (saved.state.epochs_done >= c.epochs) {
       std::printf("[%d/%d] %s: finished run in %s, reused\n", index, total, what.c_str(), c.out_dir.c_str());
@@ -297,18 +293,11 @@ void glimpse_experiment(const ExperimentConfig& e, const std::vector<Variant>& v
                  e.name + " " + dataset + " " + v.name + " seed " + std::to_string(seed));
     for (std::size_t k = 0; k < measures.size(); ++k) {
       const TrainConfig c = run_config(e, dataset, *measures[k].variant, seed);
-      const Checkpoint ck = load_checkpoint(c.out_dir + "/last.bin");
-      TrainConfig loaded = ck.config;
-      const ModelConfig trained = loaded.model;
-      const DataSplits data = load_dataset(loaded.dataset, loaded.data_dir, loaded.seed, loaded.placement, loaded.model);
-      if (!trained.same_images(loaded.model))
-        throw std::runtime_error(loaded.data_dir + ": images differ in shape from those " + c.out_dir +
-                                 " was trained on");
-      Parameters params(loaded.model);
-      restore_parameters(ck, params);
-      const GlimpseCurves g = glimpse_curves(params, loaded.model, data.test, e.images, measures[k].where,
+      const TrainedModel trained = load_trained(c.out_dir + "/last.bin");
+      const ModelConfig& model = trained.config.model;
+      const GlimpseCurves g = glimpse_curves(trained.params, model, trained.data.test, e.images, measures[k].where,
                                              mix_key(static_cast<uint64_t>(seed), 0x72616e646f6d));  // "random"
-      curves[k].x = range_1_to(loaded.model.glimpses);
+      curves[k].x = range_1_to(model.glimpses);
       curves[k].per_seed.push_back(nll ? g.nll : g.change);
     }
   }

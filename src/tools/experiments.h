@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,10 @@ struct ExperimentConfig {
   std::string name;     // fig2, fig3, fig4 or collapse
   std::string out_dir;  // DIR: NAME.csv, NAME.png (fig4: one pair per data set), runs/
   TrainConfig base;     // settings shared by every run (the train flags)
+  // The train flags given for base. Each run derives the defaults that
+  // follow other settings (settings.h: derive_defaults) for the others, from
+  // its own settings: --decay-epochs is the run's epochs unless given.
+  std::set<std::string> given;
   int epochs = 0;       // per run; 0: the experiment's own default
   int seeds = 0;        // seeds 1..seeds per variant; 0: the experiment's own default
   std::vector<std::string> datasets;            // empty: the experiment's own

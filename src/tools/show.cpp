@@ -193,23 +193,11 @@ void run_show(const ShowConfig& config) {
   if (config.out.empty() && config.animate_dir.empty())
     throw std::invalid_argument("show: give --out FILE.png, --animate DIR, or both");
   if (config.count < 1 || config.count > 100) throw std::invalid_argument("--count: must be 1..100");
-  const Checkpoint ck = load_checkpoint(config.checkpoint);
-  TrainConfig c = ck.config;
-  if (!config.dataset.empty()) {
-    c.dataset = config.dataset;
-    c.data_dir = default_data_dir(c.dataset);
-  }
-  if (!config.data_dir.empty()) c.data_dir = config.data_dir;
-  const ModelConfig trained = c.model;
-  const DataSplits data = load_dataset(c.dataset, c.data_dir, c.seed, c.placement, c.model);
-  if (!trained.same_images(c.model))
-    throw std::invalid_argument(c.data_dir + ": images differ in shape from those " + config.checkpoint +
-                                " was trained on");
-  Parameters params(c.model);
-  if (config.untrained)
-    params.init_uniform(config.seed);
-  else
-    restore_parameters(ck, params);
+  TrainedModel trained = load_trained(config.checkpoint, config.dataset, config.data_dir);
+  const TrainConfig& c = trained.config;
+  const DataSplits& data = trained.data;
+  Parameters& params = trained.params;
+  if (config.untrained) params.init_uniform(config.seed);
 
   const int n = std::min(config.count, data.test.count);
   Episode ep(c.model, n);

@@ -1,15 +1,22 @@
 // checkpoint.h: model and training state on disk.
 //
 // A checkpoint is plain binary in the machine's byte order (little-endian on
-// x86-64 and ARM64), read back field by field with
-// every value checked:
+// x86-64 and ARM64), read back field by field with every value checked.
+// Format version 4:
 //   magic "RAMCKPT\0", u32 format version,
-//   the run (data set name, data directory, seed),
-//   the model configuration, u64 parameter count, the parameters as f32,
-//   u8 has_training_state, and if 1: the optimizer and batch settings, the
-//   reward (from version 2 on), the gradient-norm ceiling (from version 3
-//   on), the epoch reached, the best validation error and its epoch, the optimizer's
-//   update count and moment buffers (f32).
+//   u32 record count, then the settings as records, each a u32 length and
+//   the text "tag=value" (settings.h: every row of the table with a tag, in
+//   its text form; a setting the file lacks keeps its default, so adding one
+//   never moves the fields below),
+//   u64 parameter count, the parameters as f32,
+//   u8 has_training_state, and if 1: the epoch reached, the best validation
+//   error and its epoch, the seconds so far, the optimizer's update count
+//   and moment buffers (f32).
+// Versions 1 to 3 are still read: they hold the run (data set name, data
+// directory, seed) and the model configuration as fixed binary fields where
+// version 4 has the records, and, with the training state, the optimizer,
+// loss and batch settings, the reward (from version 2 on) and the
+// gradient-norm ceiling (from version 3 on) before the epoch reached.
 // Files are written to a temporary name and renamed, so a crash never leaves
 // a half-written checkpoint behind.
 #pragma once
@@ -43,3 +50,17 @@ Checkpoint load_checkpoint(const std::string& path);
 // given, the optimizer state into optimizer.
 void restore_parameters(const Checkpoint& checkpoint, Parameters& params);
 void restore_optimizer(const Checkpoint& checkpoint, Optimizer& optimizer);
+
+// A trained model, ready to run: the checkpoint's settings, the data set
+// they name, and the weights.
+struct TrainedModel {
+  TrainConfig config;  // the checkpoint's; the model's image fields read from the data
+  DataSplits data;
+  Parameters params;   // the checkpoint's weights
+};
+// Loads the checkpoint at `path`, then its data set, or `dataset` from its
+// usual directory when given, from `data_dir` when given; checks that the
+// images have the shape the model was trained on. Throws
+// std::runtime_error naming the file or directory.
+TrainedModel load_trained(const std::string& path, const std::string& dataset = "",
+                          const std::string& data_dir = "");

@@ -31,6 +31,7 @@
 #include "kernels/vectorize.h"
 #include "train/atomic_file.h"
 #include "train/checkpoint.h"
+#include "train/settings.h"
 
 namespace fs = std::filesystem;
 
@@ -286,7 +287,10 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
     std::ifstream previous(command_path);
     commands.assign(std::istreambuf_iterator<char>(previous), std::istreambuf_iterator<char>());
   }
-  write_file_atomically(command_path, commands + command_line + "\n");
+  // The command as given, then every setting: `ram train` followed by the
+  // second line makes the same run.
+  write_file_atomically(command_path,
+                        commands + command_line + "\n" + kSettingsPrefix + settings_command_line(cfg) + "\n");
   std::string metrics = resume ? kept_metrics(metrics_path, state.epochs_done) : std::string(kMetricsHeader) + "\n";
   write_file_atomically(metrics_path, metrics);
 

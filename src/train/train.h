@@ -16,7 +16,7 @@ struct TrainConfig {
   PlacementConfig placement;         // translated-mnist and cluttered-mnist only
   std::string out_dir;               // RUN_DIR: metrics, checkpoints, command
   ModelConfig model;
-  OptimizerConfig optimizer{OptimizerKind::adam, 0.001};  // decay_epochs: main sets it to epochs
+  OptimizerConfig optimizer{OptimizerKind::adam, 0.001};  // decay_epochs: the settings table derives it from epochs
   LossWeights loss;
   RewardConfig reward;               // classification reward, or a seed variant
   int batch = 32;     // images per update (the later Torch script's --batchSize)
@@ -88,6 +88,9 @@ class BatchGradient {
 };
 
 // Runs training as configured, writing RUN_DIR/{metrics.csv, model.bin,
-// last.bin, command.txt}. `resume` continues from RUN_DIR/last.bin.
+// last.bin, command.txt}. `resume` continues from RUN_DIR/last.bin. Each
+// call appends two lines to command.txt: `command_line`, then
+// kSettingsPrefix and every setting as flags (settings_command_line).
 // Returns the test error of the model with the best validation error.
+constexpr const char* kSettingsPrefix = "  settings: ";
 double train(TrainConfig config, bool resume, const std::string& command_line);
