@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -67,6 +68,26 @@ inline std::string error_of(const std::function<void()>& action) {
     return error.what();
   }
   return "";
+}
+
+// The whole of a text file ("" when it cannot be read).
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// A metrics.csv's text without its last column, the wall-clock seconds.
+inline std::string without_seconds(const std::string& text) {
+  std::string out;
+  std::size_t begin = 0;
+  while (begin < text.size()) {
+    std::size_t end = text.find('\n', begin);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(begin, end - begin);
+    out += line.substr(0, line.rfind(',')) + "\n";
+    begin = end + 1;
+  }
+  return out;
 }
 
 inline bool contains(const std::string& text, const std::string& part) {

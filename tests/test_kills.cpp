@@ -26,20 +26,7 @@
 
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// metrics.csv without the wall-clock column, and its number of epoch rows.
-std::string without_seconds(const std::string& text) {
-  std::istringstream in(text);
-  std::string line, out;
-  while (std::getline(in, line)) out += line.substr(0, line.rfind(',')) + "\n";
-  return out;
-}
+// The number of epoch rows of a metrics.csv's text.
 int rows(const std::string& text) {
   int n = 0;
   for (char c : text) n += c == '\n';

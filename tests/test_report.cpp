@@ -19,12 +19,6 @@ std::string fig_csv() {
          "lstm,50,0.9732,0.9689,0.9774\n";
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 }  // namespace
 

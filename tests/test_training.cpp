@@ -37,20 +37,8 @@ Dataset random_images(int count, uint64_t seed) {
 
 std::vector<real> flat(const Parameters& p) { return std::vector<real>(p.data(), p.data() + p.size()); }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // metrics.csv without its last column (wall-clock seconds).
-std::string metrics_without_seconds(const std::string& path) {
-  std::istringstream in(read_text(path));
-  std::string line, out;
-  while (std::getline(in, line)) out += line.substr(0, line.rfind(',')) + "\n";
-  return out;
-}
+std::string metrics_without_seconds(const std::string& path) { return without_seconds(read_text(path)); }
 
 // A small model, so a run over the fake MNIST takes a fraction of a second.
 TrainConfig small_run(const std::string& data_dir, const std::string& out_dir, int epochs) {
