@@ -30,6 +30,7 @@ TEST_CASE("report: selectors, reductions and formats") {
   CHECK(report_value(d, "fig.csv series=lstm,x=50 min pct:%.1f") == "96.9");
   CHECK(report_value(d, "fig.csv series=lstm,last max %.3f") == "0.977");
   CHECK(report_value(d, "fig.csv min=mean x %g") == "1");
+  CHECK(report_value(d, "fig.csv series=linear,x=50 x min:%.2f") == "0.83");
   CHECK(report_value(d, "fig.csv series=linear,max=min x %g") == "50");
 }
 

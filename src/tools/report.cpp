@@ -133,6 +133,9 @@ std::string report_value(const std::string& results_dir, const std::string& spec
   if (format.rfind("pct:", 0) == 0) {
     result *= 100;
     format = format.substr(4);
+  } else if (format.rfind("min:", 0) == 0) {
+    result /= 60;  // seconds to minutes
+    format = format.substr(4);
   }
   if (format.empty() || format[0] != '%' || std::count(format.begin(), format.end(), '%') != 1 ||
       format.find_first_of("fge") == std::string::npos)

@@ -12,7 +12,7 @@
 // rows the other pairs keep); VALUE is a column (exactly one row must be
 // picked), or `count`, `mean:COLUMN`, `min:COLUMN`, `max:COLUMN`,
 // `sum:COLUMN` over the picked rows; FORMAT is a printf format of one double,
-// prefixed `pct:` for the value times 100. `ram report` writes every such
+// prefixed `pct:` for the value times 100 or `min:` for seconds as minutes. `ram report` writes every such
 // number from its CSV; `ram report --check` (run by `make test`) fails,
 // naming page, line and both values, where a page disagrees.
 #pragma once
