@@ -326,6 +326,17 @@ TEST_CASE("ram-tables: --collect-only tabulates the finished runs, names the oth
   const std::string refused = error_of([&] { run_experiment(other); });
   CHECK(contains(refused, "mnist28-g2-s1: holds a run with other settings"));
   CHECK(contains(refused, "--lr 0.0005 there, 0.002 asked"));
+  // A run stopped by its time limit is finished: mnist28-g3-s1, trained with
+  // a budget of 6 ms, stops after its first epoch; it counts under that
+  // budget, not under the 1000 minutes of the others.
+  ExperimentConfig short_budget = e;
+  short_budget.minutes = 1e-4;
+  for (TrainConfig c : ram_tables_runs(short_budget))
+    if (std::filesystem::path(c.out_dir).filename() == "mnist28-g3-s1") train(c, false, "test");
+  run_experiment(e);
+  CHECK(lines_of(out.file("ram-tables.csv"))[2].rfind("mnist28,g3,3,0.0151,0,", 0) == 0);
+  run_experiment(short_budget);
+  CHECK(lines_of(out.file("ram-tables.csv"))[2].rfind("mnist28,g3,3,0.0151,1,", 0) == 0);
   // Only ram-tables collects, or takes a budget in minutes.
   ExperimentConfig fig2 = quick("fig2", data_dir.path(), out.path());
   fig2.collect_only = true;
