@@ -329,7 +329,6 @@ void glimpse_experiment(const ExperimentConfig& e, const std::vector<Variant>& v
   }
 }
 
-
 // ---------------------------------------------------------------------------
 // ram-tables: the RAM paper's tables of test error against the number of
 // glimpses, beside ours. Every run trains for the same time budget and is
@@ -708,7 +707,7 @@ void ram_tables_experiment(const ExperimentConfig& e) {
   const int total = static_cast<int>(runs.size());
   int index = 0, missing = 0;
   for (const TableRun& run : runs) {
-    RowOutcome& r = rows[&*run.row - paper_rows().data()];
+    RowOutcome& r = rows[run.row - paper_rows().data()];
     const std::string what = std::string("ram-tables ") + run.row->table->name + " " + run.row->name + " seed " +
                              std::to_string(run.seed);
     ++index;
