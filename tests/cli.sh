@@ -52,7 +52,7 @@ expect 2 "--core: set by the experiment" -- "$ram" experiment fig4 --out "$tmp/e
 expect 2 "--datasets: unknown data set 'svhn'" -- "$ram" experiment fig4 --out "$tmp/exp" --datasets mnist,svhn
 expect 2 "--datasets: fig2 draws one data set" -- "$ram" experiment fig2 --out "$tmp/exp" --datasets mnist,cifar10
 expect 2 "show: --checkpoint RUN_DIR/model.bin is required" -- "$ram" show --out "$tmp/g.png"
-expect 2 "show: give --out FILE.png, --animate DIR, or both" -- "$ram" show --checkpoint "$tmp/x.bin"
+expect 2 "show: give --out FILE.png, --animate DIR, --gif FILE.gif, or several" -- "$ram" show --checkpoint "$tmp/x.bin"
 expect 2 "--count: 0 is outside 1..100" -- "$ram" show --checkpoint "$tmp/x.bin" --out "$tmp/g.png" --count 0
 expect 2 "$tmp/x.bin: cannot open" -- "$ram" show --checkpoint "$tmp/x.bin" --out "$tmp/g.png"
 expect 2 "--seed: only with --untrained or --sample" -- "$ram" show --checkpoint "$tmp/x.bin" --out "$tmp/g.png" --seed 3
@@ -67,6 +67,12 @@ expect 2 "--glimpses: 0 is outside 1..64" -- "$ram" bench --glimpses 0
 expect 2 "--reward-coef: set by the experiment" -- "$ram" experiment fig4 --out "$tmp/exp" --reward-coef 2
 expect 2 "--max-minutes: set by the experiment" -- "$ram" experiment fig4 --out "$tmp/exp" --max-minutes 2
 expect 2 "--epochs: 0 is outside 1..100000" -- "$ram" experiment fig4 --out "$tmp/exp" --epochs 0
+expect 2 "--locations: 'grid' is not one of policy, random" -- "$ram" train --out "$tmp/run" --locations grid
+expect 2 "--glimpses: set by ram-tables for each of its rows" -- "$ram" experiment ram-tables --out "$tmp/exp" --glimpses 4
+expect 2 "--locations: set by the experiment" -- "$ram" experiment ram-tables --out "$tmp/exp" --locations random
+expect 2 "--minutes: 0 is outside [0.01, 1e+06]" -- "$ram" experiment ram-tables --out "$tmp/exp" --minutes 0
+expect 2 "--collect-only: only ram-tables takes it" -- "$ram" experiment fig2 --out "$tmp/exp" --collect-only
+expect 2 "--canvas: 20 is outside 28..1000" -- "$ram" bench --canvas 20
 
 # `ram help` lists every train flag with its range and default.
 "$ram" help >"$tmp/help" 2>&1

@@ -492,6 +492,57 @@ TEST_CASE("episode: what the analytic gradient is not (locations re-drawn with t
   }
 }
 
+TEST_CASE("episode: random locations (--locations random): the classification loss alone, nothing to the policy") {
+  // The sensor looks at places drawn uniformly from [-1, 1]^2, which no
+  // parameter moves, so here the loss is a plain function of the parameters,
+  // differentiated as it is, with nothing held:
+  //   L = w_nll / B * sum_b -logp[b, y_b].
+  // There is no policy to reinforce and no return to predict (ram.cpp): the
+  // locator's and the baseline's gradients must be exactly zero, which
+  // check_parameter_gradients demands of every block it is not given.
+  int seed = 80;
+  for (const Setup& setup : setups()) {
+    const std::string setup_name = setup.name;
+    CAPTURE(setup_name);
+    ModelConfig c = setup.config;
+    c.locations = LocationSource::random;
+    const int B = setup.B, A = c.classes;
+    Episode ep(c, setup.capacity);
+    Parameters params(c), grads(c);
+    params.init_uniform(mix_key(kSeed, ++seed), setup.init_range);
+    Rng rng(mix_key(kSeed, seed, 1));
+    std::vector<std::vector<uint8_t>> pixels(B, std::vector<uint8_t>(c.channels * c.height * c.width));
+    ep.resize(B);
+    for (int r = 0; r < B; ++r) {
+      for (auto& v : pixels[r]) v = static_cast<uint8_t>(rng.below(256));
+      ep.images[r] = pixels[r].data();
+      ep.labels[r] = static_cast<uint8_t>(rng.below(A));
+      ep.draw_locations(r, mix_key(kSeed, seed, 2, r), Locations::given);
+    }
+    episode_forward(params, ep, Locations::given);
+    const std::vector<char> sides0 = kink_sides(ep);
+    episode_rewards(ep);
+    grads.zero();
+    const EpisodeLoss loss = episode_backward(params, grads, ep, kWeights, B);
+    CHECK(loss.reinforce == 0);
+    CHECK(loss.baseline == 0);
+    int kinks_crossed = 0;
+    const auto nll = [&] {
+      episode_forward(params, ep, Locations::given);
+      kinks_crossed += kink_sides(ep) != sides0;
+      double sum = 0;
+      for (int r = 0; r < B; ++r) sum -= ep.logp[r * A + ep.labels[r]];
+      return kWeights.nll * sum / B;
+    };
+    CHECK(loss.nll == doctest::Approx(nll()).epsilon(1e-13));
+    std::set<std::string> trained;
+    for (const ParamBlock& block : params.blocks())
+      if (!starts_with(block.name, "locator") && !starts_with(block.name, "baseline")) trained.insert(block.name);
+    fd::check_parameter_gradients(params, grads, trained, nll);
+    CHECK(kinks_crossed == 0);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Rewards, returns and advantages, by hand (rewards.cpp, reinforce.cpp).
 

@@ -1,12 +1,16 @@
 // test_experiments.cpp: the pictures and the experiments behind them: the
 // font draws the glyphs it was given, plot ticks are round numbers, a plot
 // shows its series' colours, the per-glimpse measures agree with the
-// evaluator, and every experiment's quick mode (1 epoch, 1 seed) writes its
-// CSV and PNG, reusing finished runs and refusing runs made otherwise.
+// evaluator, every experiment's quick mode (1 epoch, 1 seed) writes its CSV
+// and PNG, reusing finished runs and refusing runs made otherwise, and
+// ram-tables lists the RAM tables' runs and tabulates what is finished.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #pragma GCC diagnostic push
@@ -20,7 +24,9 @@
 #include "tools/canvas.h"
 #include "tools/experiments.h"
 #include "tools/plot.h"
+#include "tools/report.h"
 #include "train/checkpoint.h"
+#include "train/settings.h"
 
 namespace {
 
@@ -62,6 +68,16 @@ std::pair<int, int> png_size(const std::string& path) {
   if (!pixels) return {0, 0};
   stbi_image_free(pixels);
   return {w, h};
+}
+
+// The test error of the epoch with the lowest validation error: the row of
+// metrics.csv (test_error is its 8th column) of last.bin's best epoch.
+double test_error_at_best(const std::string& run_dir) {
+  const int best = load_checkpoint(run_dir + "/last.bin").state.best_epoch;
+  std::stringstream row(lines_of(run_dir + "/metrics.csv").at(best));
+  std::string cell;
+  for (int column = 0; column < 8; ++column) std::getline(row, cell, ',');
+  return std::stod(cell);
 }
 
 }  // namespace
@@ -137,7 +153,7 @@ TEST_CASE("glimpse_curves: the NLL after the last glimpse is the evaluator's; ra
   Parameters params(c.model);
   params.init_uniform(3);
   ThreadPool pool(2);
-  const Evaluation eval = evaluate(params, c.model, data.test, pool);
+  const Evaluation eval = evaluate(params, c.model, data.test, pool, 1);
   const GlimpseCurves at_mean = glimpse_curves(params, c.model, data.test, 1000, Locations::mean, 7);
   REQUIRE(at_mean.nll.size() == 3);
   CHECK(at_mean.nll[2] == doctest::Approx(eval.nll).epsilon(1e-5));
@@ -197,4 +213,132 @@ TEST_CASE("experiments: every quick mode writes its CSV and PNG; runs are shared
                  "mnist-lstm-core-e1-s1/metrics.csv: line 3 has no test error in [0, 1]"));
   ExperimentConfig unknown = quick("fig9", data_dir.path(), out.path());
   CHECK_THROWS_WITH_AS(run_experiment(unknown), doctest::Contains("unknown experiment 'fig9'"), std::invalid_argument);
+}
+
+TEST_CASE("ram-tables: its runs are the RAM tables' settings, as `ram train` reads them") {
+  ExperimentConfig e;
+  e.name = "ram-tables";
+  e.out_dir = "sweep";
+  const char* none[] = {"ram"};
+  e.base = settings_from_flags(Flags(1, none, 1, {}, {}));
+  const std::vector<TrainConfig> runs = ram_tables_runs(e);
+  // 16 rows; the 5 headline rows (28x28 with 7 glimpses, every 8-glimpse row,
+  // the random control included) with 3 seeds.
+  REQUIRE(runs.size() == 16 + 5 * 2);
+  std::set<std::string> names;
+  for (const TrainConfig& c : runs) names.insert(c.out_dir);
+  CHECK(names.size() == runs.size());
+  // Each is the run these words make (docs/results/ram-tables.md lists them
+  // all), so that a run trained from the words is reused.
+  const std::map<std::string, std::string> commands = {
+      {"mnist28-g2-s1", "--dataset mnist --glimpses 2 --seed 1"},
+      {"mnist28-g7-s3", "--dataset mnist --glimpses 7 --seed 3"},
+      {"translated60-g8-s2",
+       "--dataset translated-mnist --canvas 60 --patch 12 --scales 3 --unit-pixels 30 --glimpses 8 --seed 2"},
+      {"cluttered60-g4-s1",
+       "--dataset cluttered-mnist --canvas 60 --patch 12 --scales 3 --unit-pixels 30 --glimpses 4 --seed 1"},
+      {"cluttered60-random-g8-s3", "--dataset cluttered-mnist --canvas 60 --patch 12 --scales 3 --unit-pixels 30 "
+                                   "--glimpses 8 --seed 3 --locations random"},
+      {"cluttered100-g6-s1",
+       "--dataset cluttered-mnist --canvas 100 --patch 12 --scales 4 --unit-pixels 50 --glimpses 6 --seed 1"},
+  };
+  for (const auto& [name, words] : commands) {
+    CAPTURE(name);
+    const std::string line = "--out sweep/runs/" + name +
+                             " --data data/mnist --threads 2 --lr 0.0005 --epochs 300 --max-minutes 15 " + words;
+    std::vector<std::string> argv_words = {"ram"};
+    std::istringstream split(line);
+    for (std::string word; split >> word;) argv_words.push_back(word);
+    std::vector<const char*> argv;
+    for (const std::string& w : argv_words) argv.push_back(w.c_str());
+    std::set<std::string> valued = setting_flags();
+    valued.insert("--out");
+    const Flags f(static_cast<int>(argv.size()), argv.data(), 1, valued, setting_switches());
+    const TrainConfig wanted = settings_from_flags(f);
+    const auto run = std::find_if(runs.begin(), runs.end(),
+                                  [&](const TrainConfig& c) { return c.out_dir == "sweep/runs/" + name; });
+    REQUIRE(run != runs.end());
+    CHECK(identity_difference(*run, wanted) == "");
+    CHECK(run->epochs == 300);
+    CHECK(run->max_minutes == 15);
+  }
+  // The cluttered tables' clutter follows the canvas: 4 pieces on 60x60, 8 on 100x100.
+  for (const TrainConfig& c : runs)
+    if (c.dataset == "cluttered-mnist") CHECK(c.placement.clutter == (c.placement.canvas == 100 ? 8 : 4));
+  // --seeds 4 raises every row to 4; the rows' settings are the experiment's to set.
+  e.seeds = 4;
+  CHECK(ram_tables_runs(e).size() == 16 * 4);
+  e.given = {"--patch"};
+  CHECK_THROWS_WITH_AS(ram_tables_runs(e), doctest::Contains("--patch: set by ram-tables"), std::invalid_argument);
+}
+
+TEST_CASE("ram-tables: --collect-only tabulates the finished runs, names the others, and the page checks") {
+  TempDir data_dir;
+  write_fake_mnist(data_dir, 10050, 40, 10050);
+  TempDir out;
+  ExperimentConfig e = quick("ram-tables", data_dir.path(), out.path());
+  e.datasets.clear();
+  e.epochs = 2;
+  e.minutes = 1000;
+  e.collect_only = true;
+  // Three of the 28x28 runs: g2 and g7 seed 1 finished, g7 seed 2 one epoch short.
+  for (TrainConfig c : ram_tables_runs(e)) {
+    const std::string name = std::filesystem::path(c.out_dir).filename().string();
+    if (name == "mnist28-g7-s2") c.epochs = 1;
+    if (name == "mnist28-g2-s1" || name == "mnist28-g7-s1" || name == "mnist28-g7-s2") train(c, false, "test");
+  }
+  run_experiment(e);
+  // Nothing trained: only the three runs are there.
+  int runs = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(out.file("runs"))) runs += entry.is_directory();
+  CHECK(runs == 3);
+
+  const std::vector<std::string> csv = lines_of(out.file("ram-tables.csv"));
+  REQUIRE(csv.size() == 1 + 16);
+  CHECK(csv[0] ==
+        "table,row,glimpses,paper_error,runs,mean,min,max,gap,seed_1,seed_2,seed_3,epochs_1,epochs_2,epochs_3,"
+        "best_epoch_1,best_epoch_2,best_epoch_3,minutes_1,minutes_2,minutes_3");
+  // The test error of the best validation epoch, from the run's metrics.csv.
+  const double g2 = test_error_at_best(out.file("runs/mnist28-g2-s1"));
+  std::ostringstream g2_line;
+  g2_line << "mnist28,g2,2,0.0379,1," << g2 << "," << g2 << "," << g2 << "," << g2 - 0.0379 << "," << g2 << ",,,2,,,";
+  CHECK(csv[1].rfind(g2_line.str(), 0) == 0);
+  CHECK(csv[6].rfind("mnist28,g7,7,0.0107,1,", 0) == 0);  // seed 2 is not finished
+  CHECK(csv[2] == "mnist28,g3,3,0.0151,0,,,,,,,,,,,,,,,,");
+  CHECK(csv[13].rfind("cluttered60,random-g8,8,0.144,0,", 0) == 0);
+  // The page: the unfinished and missing runs named, every number as the CSV gives it.
+  const std::vector<std::string> page = lines_of(out.file("ram-tables.md"));
+  const auto has = [&](const std::string& text) {
+    return std::any_of(page.begin(), page.end(), [&](const std::string& l) { return contains(l, text); });
+  };
+  CHECK(has("| mnist28-g7-s2 | unfinished (epoch 1, "));
+  CHECK(has("| cluttered100-g8-s3 | missing |"));
+  CHECK(has("--dataset cluttered-mnist --canvas 100 --clutter 8"));
+  CHECK(run_report(out.path(), {out.file("ram-tables.md")}, false).empty());
+  for (const char* table : {"mnist28", "translated60", "cluttered60", "cluttered100"}) {
+    CAPTURE(table);
+    CHECK(png_size(out.file(std::string("ram-tables-") + table + ".png")).first > 600);
+  }
+  // A run made otherwise is refused, naming it and the setting.
+  ExperimentConfig other = e;
+  other.base.optimizer.lr = 0.002;
+  other.given = {"--lr"};
+  const std::string refused = error_of([&] { run_experiment(other); });
+  CHECK(contains(refused, "mnist28-g2-s1: holds a run with other settings"));
+  CHECK(contains(refused, "--lr 0.0005 there, 0.002 asked"));
+  // A run stopped by its time limit is finished: mnist28-g3-s1, trained with
+  // a budget of 6 ms, stops after its first epoch; it counts under that
+  // budget, not under the 1000 minutes of the others.
+  ExperimentConfig short_budget = e;
+  short_budget.minutes = 1e-4;
+  for (TrainConfig c : ram_tables_runs(short_budget))
+    if (std::filesystem::path(c.out_dir).filename() == "mnist28-g3-s1") train(c, false, "test");
+  run_experiment(e);
+  CHECK(lines_of(out.file("ram-tables.csv"))[2].rfind("mnist28,g3,3,0.0151,0,", 0) == 0);
+  run_experiment(short_budget);
+  CHECK(lines_of(out.file("ram-tables.csv"))[2].rfind("mnist28,g3,3,0.0151,1,", 0) == 0);
+  // Only ram-tables collects, or takes a budget in minutes.
+  ExperimentConfig fig2 = quick("fig2", data_dir.path(), out.path());
+  fig2.collect_only = true;
+  CHECK_THROWS_WITH_AS(run_experiment(fig2), doctest::Contains("--collect-only: only ram-tables"), std::invalid_argument);
 }

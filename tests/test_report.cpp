@@ -32,6 +32,10 @@ TEST_CASE("report: selectors, reductions and formats") {
   CHECK(report_value(d, "fig.csv min=mean x %g") == "1");
   CHECK(report_value(d, "fig.csv series=linear,x=50 x min:%.2f") == "0.83");
   CHECK(report_value(d, "fig.csv series=linear,max=min x %g") == "50");
+  // A CSV rewritten in the same process (an experiment writes its CSV, then
+  // its page) is read afresh.
+  std::ofstream(dir.file("fig.csv")) << "series,x,mean,min,max\nlinear,50,0.5,0.4,0.6\n";
+  CHECK(report_value(d, "fig.csv series=linear,x=50 mean %.4f") == "0.5000");
 }
 
 TEST_CASE("report: reductions over rows, and errors that name the marker") {

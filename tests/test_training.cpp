@@ -92,10 +92,77 @@ TEST_CASE("evaluation: the error does not depend on the thread count") {
   Parameters params(config);
   params.init_uniform(4, 0.3);
   ThreadPool one(1), two(2);
-  const Evaluation a = evaluate(params, config, data, one), b = evaluate(params, config, data, two);
+  const Evaluation a = evaluate(params, config, data, one, 1), b = evaluate(params, config, data, two, 1);
   CHECK(a.error == b.error);
   CHECK(a.nll == doctest::Approx(b.nll).epsilon(1e-12));
   CHECK(a.error > 0);
+}
+
+TEST_CASE("evaluation: random places (--locations random) are fixed by the seed, whatever the thread count") {
+  ModelConfig config;
+  config.locations = LocationSource::random;
+  const Dataset data = random_images(250, 12);
+  Parameters params(config);
+  params.init_uniform(4, 0.3);
+  ThreadPool one(1), two(2);
+  const Evaluation a = evaluate(params, config, data, one, 5), b = evaluate(params, config, data, two, 5);
+  const Evaluation other_seed = evaluate(params, config, data, two, 6);
+  CHECK(a.error == b.error);
+  CHECK(a.nll == doctest::Approx(b.nll).epsilon(1e-12));
+  for (std::size_t i = 0; i < a.mean_location.size(); ++i)  // summed in another order: rounding apart
+    CHECK(a.mean_location[i] == doctest::Approx(b.mean_location[i]).epsilon(1e-12));
+  CHECK(a.nll != other_seed.nll);
+  // Not the policy's places: random ones average near 0 over 250 images
+  // (standard deviation 1/sqrt(3 * 250) = 0.04).
+  ModelConfig policy = config;
+  policy.locations = LocationSource::policy;
+  const Evaluation at_mean = evaluate(params, policy, data, two, 5);
+  CHECK(a.mean_location != at_mean.mean_location);
+  for (double v : a.mean_location) CHECK(std::fabs(v) < 0.2);
+}
+
+TEST_CASE("training: with --locations random the batch looks at random places; the locator and the baseline get no gradient") {
+  // The same batch with the policy looking and with random places: the
+  // batch's NLL is that of one episode drawing as the configuration says
+  // (row j from Rng(mix_key(noise_key, j))); the policy's gradient reaches
+  // the locator and the baseline, the random places' reaches neither, and
+  // the rest learns in both.
+  const Dataset data = random_images(64, 13);
+  std::vector<int> indices(32);
+  for (int i = 0; i < 32; ++i) indices[i] = i;
+  ThreadPool pool(2);
+  for (const LocationSource locations : {LocationSource::policy, LocationSource::random}) {
+    const bool random = locations == LocationSource::random;
+    CAPTURE(random);
+    ModelConfig config;
+    config.glimpses = 4;
+    config.locations = locations;
+    Parameters params(config);
+    params.init_uniform(3);
+    BatchGradient gradient(config, 32, 2);
+    const EpisodeLoss loss = gradient.compute(pool, params, LossWeights{}, data, indices.data(), 99);
+    const Locations where = random ? Locations::given : Locations::sample;
+    Episode ep(config, 32);
+    ep.resize(32);
+    for (int j = 0; j < 32; ++j) {
+      ep.images[j] = data.image(indices[j]);
+      ep.labels[j] = data.labels[indices[j]];
+      ep.draw_locations(j, mix_key(99, j), where);
+    }
+    episode_forward(params, ep, where);
+    double nll = 0;
+    for (int j = 0; j < 32; ++j) nll -= ep.logp.at(j, ep.labels[j]) / 32.0;
+    CHECK(loss.nll == doctest::Approx(nll).epsilon(1e-5));
+    CHECK((loss.reinforce == 0) == random);
+    CHECK((loss.baseline == 0) == random);
+    for (const ParamBlock& block : gradient.grads().blocks()) {
+      CAPTURE(block.name);
+      double norm = 0;
+      for (std::size_t i = 0; i < block.size; ++i) norm += std::fabs(gradient.grads().data()[block.offset + i]);
+      const bool policy_block = block.name.rfind("locator", 0) == 0 || block.name.rfind("baseline", 0) == 0;
+      CHECK((norm > 0) == (!random || !policy_block));
+    }
+  }
 }
 
 TEST_CASE("checkpoint: a saved run reads back field for field") {

@@ -36,6 +36,12 @@
 
 enum class CoreKind { rnn, lstm, gru };
 enum class LocatorKind { linear, lstm };
+// Where the sensor looks: where the location policy sends it, or at places
+// drawn uniformly from [-1, 1]^2 (the RAM paper's control on 60x60
+// cluttered MNIST, "8 random glimpses": 14.4 % error). A model that looks at
+// random places has no policy to train: the episode's backward then leaves
+// out REINFORCE and the baseline (ram.cpp).
+enum class LocationSource { policy, random };
 // The [., H] column blocks of the core's W_in and W_rec (the RNN's 1, the
 // LSTM's 4 gates), and the core's name in messages: core.cpp's table.
 int core_weight_blocks(CoreKind kind);
@@ -62,6 +68,7 @@ struct ModelConfig {
   double sigma = 0.22;      // standard deviation of the Gaussian policy (Torch code)
   CoreKind core = CoreKind::rnn;
   LocatorKind locator = LocatorKind::linear;
+  LocationSource locations = LocationSource::policy;
 
   int glimpse_features() const { return scales * channels * patch * patch; }  // G
   // Whether the images (channels, height, width) and classes agree with other's.

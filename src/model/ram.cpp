@@ -178,6 +178,10 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
   const RamParams& dp = grads.views();
   const int T = c.glimpses, B = ep.B, H = c.hidden;
   const double per_image = 1.0 / batch_total;
+  // Random locations (LocationSource::random) were drawn by no policy: there
+  // is no action to reinforce and no return to predict, so the loss is the
+  // classification term alone and the locator and the baseline get nothing.
+  const bool policy_looked = c.locations == LocationSource::policy;
   EpisodeLoss loss;
 
   // Classification: dL/dh_T from the action network. Nothing reaches c_T or
@@ -198,8 +202,10 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
     if (d.dh_prev) std::fill(d.dh_prev, d.dh_prev + static_cast<std::size_t>(B) * H, real(0));
     core_backward(c, p, dp, prev, now, d);              // dh_t -> dg_t, dh_{t-1}
     glimpse_network_backward(c, p, dp, now, d);         // dg_t -> f_g; stops at rho_t, l_t
-    loss.reinforce += reinforce_backward(c, p, dp, prev, now, weights, batch_total, d);  // seed eq. 1
-    loss.baseline += baseline_backward(c, p, dp, prev, now, weights.baseline * per_image, d);
+    if (policy_looked) {
+      loss.reinforce += reinforce_backward(c, p, dp, prev, now, weights, batch_total, d);  // seed eq. 1
+      loss.baseline += baseline_backward(c, p, dp, prev, now, weights.baseline * per_image, d);
+    }
   }
   core_weight_gradients(c, p, dp, ep);  // the recurrent cores' weights, over all T steps at once
   for (int r = 0; r < B; ++r) {

@@ -81,7 +81,9 @@ void episode_forward(const Parameters& params, Episode& ep, Locations where);
 // Rewards (as ep.reward says), returns and advantages of the episode just run.
 void episode_rewards(Episode& ep);
 // The hybrid loss and its gradient, added into `grads`. Each image's terms
-// are scaled by weights / batch_total. Uses ep.R and ep.A as constants.
+// are scaled by weights / batch_total. Uses ep.R and ep.A as constants. A
+// model that looks at random places (LocationSource::random, episode_forward
+// with Locations::given) has the classification term alone.
 EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episode& ep,
                              const LossWeights& weights, int batch_total);
 // Index of the largest log-probability of image r at the last step.

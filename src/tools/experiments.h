@@ -11,8 +11,8 @@
 #include "train/train.h"
 
 struct ExperimentConfig {
-  std::string name;     // fig2, fig3, fig4 or collapse
-  std::string out_dir;  // DIR: NAME.csv, NAME.png (fig4: one pair per data set), runs/
+  std::string name;     // fig2, fig3, fig4, collapse or ram-tables
+  std::string out_dir;  // DIR: NAME.csv, NAME.png (fig4, ram-tables: one PNG per data set or table), runs/
   TrainConfig base;     // settings shared by every run (the train flags)
   // The train flags given for base. Each run derives the defaults that
   // follow other settings (settings.h: derive_defaults) for the others, from
@@ -23,12 +23,19 @@ struct ExperimentConfig {
   std::vector<std::string> datasets;            // empty: the experiment's own
   std::map<std::string, std::string> data_dirs;  // data set -> directory, when not the usual one
   int images = 2500;    // fig2 and fig3: test images measured per glimpse
+  double minutes = 0;   // ram-tables: each run's time budget; 0: the experiment's own (15)
+  bool collect_only = false;  // ram-tables: report the runs that are not finished instead of training them
 };
 
 // Trains what the experiment needs (reusing finished runs under DIR/runs and
-// resuming interrupted ones), then writes its CSV and PNG files. Prints the
-// files it wrote and the numbers docs/results.md quotes.
+// resuming interrupted ones), then writes its CSV and PNG files (ram-tables
+// also its page, ram-tables.md). Prints the files it wrote and the numbers
+// docs/results.md quotes.
 void run_experiment(ExperimentConfig config);
+
+// The runs of ram-tables, in the order it trains them: the settings of each,
+// out_dir included, exactly as `ram train` would take them.
+std::vector<TrainConfig> ram_tables_runs(const ExperimentConfig& config);
 
 // Per glimpse t = 1..T of a trained model on the first `images` images of
 // `data`: the mean over images of ||O_t - O_{t-1}||_2 (O_t the action

@@ -37,12 +37,14 @@ const char* kUsage = R"(usage:
   ram eval  --checkpoint RUN_DIR/model.bin [--split valid|test] [--data DIR] [--threads N]
   ram experiment NAME --out DIR [--epochs N] [--seeds K] [--datasets A,B] [--images N]
             [--mnist DIR] [--cifar10 DIR] [--fashion-mnist DIR] [train flags shared by its runs]
-            NAME: fig2, fig3, fig4 or collapse (docs/results.md)
-  ram show  --checkpoint RUN_DIR/model.bin [--out FILE.png] [--animate DIR] [--count N]
+            NAME: fig2, fig3, fig4 or collapse (docs/results.md), ram-tables (docs/results/ram-tables.md)
+            ram-tables: [--minutes M] each run's budget (15); [--collect-only] report unfinished runs,
+            train none; --seeds K: at least K seeds per row (3 for the headline rows, 1 for the others)
+  ram show  --checkpoint RUN_DIR/model.bin [--out FILE.png] [--animate DIR] [--gif FILE.gif] [--count N]
             [--dataset NAME] [--data DIR] [--untrained] [--sample] [--seed S]
             the glimpse path, the patches seen and the guess after each glimpse
-  ram bench [--core NAME] [--locator NAME] [--glimpses T] [--batch B]
-            [--threads N] [--patch P] [--scales K] [--seconds S]
+  ram bench [--core NAME] [--locator NAME] [--glimpses T] [--batch B] [--threads N]
+            [--canvas N] [--patch P] [--scales K] [--glimpse-scale S] [--unit-pixels U] [--seconds S]
   ram report [--check] [PAGE...]   the pages' numbers from docs/results/*.csv
             (--check: only say where a page disagrees; exit 1 if one does)
 
@@ -94,12 +96,13 @@ int command_train(int argc, char** argv) {
 }
 
 int command_experiment(int argc, char** argv) {
-  if (argc < 3 || argv[2][0] == '-') throw UsageError("experiment: name one of fig2, fig3, fig4, collapse");
+  if (argc < 3 || argv[2][0] == '-')
+    throw UsageError("experiment: name one of fig2, fig3, fig4, collapse, ram-tables");
   // What each run is (data set, core, locator, reward, seed, epochs) is the
   // experiment's to set; the other train flags set what its runs share.
-  std::set<std::string> own = {"--out", "--epochs", "--seeds", "--datasets", "--images"};
+  std::set<std::string> own = {"--out", "--epochs", "--seeds", "--datasets", "--images", "--minutes"};
   for (const std::string& name : dataset_names()) own.insert("--" + name);
-  const Flags f(argc, argv, 3, joined(setting_flags(), own), setting_switches());
+  const Flags f(argc, argv, 3, joined(setting_flags(), own), joined(setting_switches(), {"--collect-only"}));
   for (const Setting& s : settings_table())
     if (s.flag && (s.traits & kPerRun) && !own.count(s.flag) && f.has(s.flag))
       throw UsageError(std::string(s.flag) + ": set by the experiment for each of its runs (use --datasets, "
@@ -113,6 +116,8 @@ int command_experiment(int argc, char** argv) {
   e.epochs = f.integer("--epochs", 0, 1, 100000);
   e.seeds = f.integer("--seeds", 0, 1, 1000);
   e.images = f.integer("--images", e.images, 1, 1000000);
+  e.minutes = f.number("--minutes", 0, 0.01, 1e6);
+  e.collect_only = f.has("--collect-only");
   std::stringstream names(f.text("--datasets", ""));
   for (std::string name; std::getline(names, name, ',');) {
     if (!is_known_dataset(name))
@@ -126,10 +131,12 @@ int command_experiment(int argc, char** argv) {
 }
 
 int command_show(int argc, char** argv) {
-  const Flags f(argc, argv, 2, {"--checkpoint", "--dataset", "--data", "--count", "--out", "--animate", "--seed"},
+  const Flags f(argc, argv, 2,
+                {"--checkpoint", "--dataset", "--data", "--count", "--out", "--animate", "--gif", "--seed"},
                 {"--untrained", "--sample"});
   if (!f.has("--checkpoint")) throw UsageError("show: --checkpoint RUN_DIR/model.bin is required");
-  if (!f.has("--out") && !f.has("--animate")) throw UsageError("show: give --out FILE.png, --animate DIR, or both");
+  if (!f.has("--out") && !f.has("--animate") && !f.has("--gif"))
+    throw UsageError("show: give --out FILE.png, --animate DIR, --gif FILE.gif, or several");
   if (f.has("--seed") && !f.has("--untrained") && !f.has("--sample"))
     throw UsageError("--seed: only with --untrained or --sample (the initial weights' and the noise's seed)");
   ShowConfig s;
@@ -139,6 +146,7 @@ int command_show(int argc, char** argv) {
   s.count = f.integer("--count", s.count, 1, 100);
   s.out = f.text("--out", "");
   s.animate_dir = f.text("--animate", "");
+  s.gif = f.text("--gif", "");
   s.untrained = f.has("--untrained");
   s.sample = f.has("--sample");
   s.seed = static_cast<uint64_t>(f.integer("--seed", 1, 0, 1L << 62));
@@ -154,9 +162,10 @@ int command_eval(int argc, char** argv) {
   const TrainedModel m = load_trained(f.text("--checkpoint", ""), "", f.text("--data", ""));
   ThreadPool pool(f.integer("--threads", default_threads(), 1, 256));
   const Dataset& images = split == "valid" ? m.data.valid : m.data.test;
-  const Evaluation e = evaluate(m.params, m.config.model, images, pool);
+  const Evaluation e = evaluate(m.params, m.config.model, images, pool, m.config.seed);
   std::printf("%s: %d images, nll %.4f\n", split.c_str(), images.count, e.nll);
-  std::printf("mean location (x, y) of each glimpse, at the policy mean:");
+  std::printf("mean location (x, y) of each glimpse, %s:",
+              m.config.model.locations == LocationSource::random ? "at random places" : "at the policy mean");
   for (int t = 0; t < m.config.model.glimpses; ++t)
     std::printf(" (%.2f, %.2f)", e.mean_location[2 * t], e.mean_location[2 * t + 1]);
   std::printf("\n");
@@ -196,9 +205,12 @@ int command_report(int argc, char** argv) {
 }
 
 int command_bench(int argc, char** argv) {
-  const Flags f(argc, argv, 2, {"--core", "--locator", "--glimpses", "--batch", "--threads", "--patch", "--scales", "--seconds"},
+  const Flags f(argc, argv, 2,
+                {"--core", "--locator", "--glimpses", "--batch", "--threads", "--patch", "--scales", "--glimpse-scale",
+                 "--unit-pixels", "--canvas", "--seconds"},
                 {});
-  // The model flags read as `ram train` reads them, from bench's own defaults.
+  // The model flags read as `ram train` reads them, from bench's own defaults;
+  // --canvas N: images of N x N (translated and cluttered MNIST), else 28 x 28.
   TrainConfig c;
   c.model.glimpses = 6;
   c.batch = 128;
@@ -206,6 +218,7 @@ int command_bench(int argc, char** argv) {
   apply_flags(f, c);
   BenchConfig b;
   b.model = c.model;
+  if (f.has("--canvas")) b.model.height = b.model.width = c.placement.canvas;
   b.batch = c.batch;
   b.threads = c.threads;
   b.seconds = f.number("--seconds", b.seconds, 0.1, 600);

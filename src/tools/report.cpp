@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <map>
 #include <sstream>
 #include <stdexcept>
 
@@ -36,10 +35,10 @@ std::vector<std::string> split(const std::string& text, char separator) {
   return parts;
 }
 
-const Table& load_table(const std::string& path) {
-  static std::map<std::string, Table> cache;
-  const auto found = cache.find(path);
-  if (found != cache.end()) return found->second;
+// Read afresh for every marker: an experiment writes its CSV, then fills its
+// page's markers from it, in one process (a page's few hundred small files
+// take milliseconds).
+Table load_table(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open");
   Table t;
@@ -54,7 +53,7 @@ const Table& load_table(const std::string& path) {
                                std::to_string(t.rows.back().size()) + " cells, the header " +
                                std::to_string(t.columns.size()));
   }
-  return cache.emplace(path, std::move(t)).first->second;
+  return t;
 }
 
 double number(const std::string& path, const std::string& cell, const std::string& column) {
@@ -73,7 +72,7 @@ std::string report_value(const std::string& results_dir, const std::string& spec
   if (!(words >> file >> select >> value >> format))
     throw std::runtime_error("marker '" + spec + "': expected FILE SELECT VALUE FORMAT");
   const std::string path = results_dir + "/" + file;
-  const Table& t = load_table(path);
+  const Table t = load_table(path);
   // Rows kept by the key=value pairs, then reduced by last / min= / max=.
   std::vector<const std::vector<std::string>*> rows;
   for (const auto& row : t.rows) rows.push_back(&row);

@@ -9,7 +9,9 @@
 //   P x P, as the glimpse network sees them), the class the action network
 //   picks from h_t and its probability (from O_t = f_a(h_t)).
 // The panel's title is the true class, the final guess and its probability,
-// green when right, red when wrong.
+// green when right, red when wrong. --animate writes one grid per glimpse t
+// (glimpses 1..t drawn), --gif the same frames as one animated GIF
+// (tools/gif.h).
 #include "tools/show.h"
 
 #include <algorithm>
@@ -17,11 +19,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
+#include <vector>
 
 #include "kernels/random.h"
 #include "model/ram.h"
 #include "tools/canvas.h"
+#include "tools/gif.h"
 #include "train/checkpoint.h"
+#include "train/train.h"
 
 namespace fs = std::filesystem;
 
@@ -190,15 +195,21 @@ Canvas draw_grid(const ModelConfig& c, const std::string& dataset, const Episode
 }  // namespace
 
 void run_show(const ShowConfig& config) {
-  if (config.out.empty() && config.animate_dir.empty())
-    throw std::invalid_argument("show: give --out FILE.png, --animate DIR, or both");
+  if (config.out.empty() && config.animate_dir.empty() && config.gif.empty())
+    throw std::invalid_argument("show: give --out FILE.png, --animate DIR, --gif FILE.gif, or several");
   if (config.count < 1 || config.count > 100) throw std::invalid_argument("--count: must be 1..100");
   TrainedModel trained = load_trained(config.checkpoint, config.dataset, config.data_dir);
   const TrainConfig& c = trained.config;
   const DataSplits& data = trained.data;
   Parameters& params = trained.params;
   if (config.untrained) params.init_uniform(config.seed);
+  const bool random_places = c.model.locations == LocationSource::random;
+  if (random_places && config.sample)
+    throw std::invalid_argument("--sample: " + config.checkpoint +
+                                " looks at random places (--locations random); it has no policy to sample from");
 
+  // Where the evaluation looks (train.h), or samples from the policy.
+  const Locations where = config.sample ? Locations::sample : evaluation_locations(c.model);
   const int n = std::min(config.count, data.test.count);
   Episode ep(c.model, n);
   ep.all_outputs = true;
@@ -206,14 +217,15 @@ void run_show(const ShowConfig& config) {
   for (int j = 0; j < n; ++j) {
     ep.images[j] = data.test.image(j);
     ep.labels[j] = data.test.labels[j];
-    ep.draw_locations(j, mix_key(config.seed, j), config.sample ? Locations::sample : Locations::mean);
+    ep.draw_locations(j, config.sample ? mix_key(config.seed, j) : evaluation_stream(c.seed, j), where);
   }
-  episode_forward(params, ep, config.sample ? Locations::sample : Locations::mean);
+  episode_forward(params, ep, where);
 
   const int T = c.model.glimpses;
   std::string what = config.untrained ? "untrained (initial weights, seed " + std::to_string(config.seed) + ")"
                                       : fs::path(config.checkpoint).filename().string();
   if (config.sample) what += ", locations sampled (sigma " + std::to_string(c.model.sigma).substr(0, 4) + ")";
+  if (random_places) what += ", random places";
   if (!config.out.empty()) {
     draw_grid(c.model, c.dataset, ep, T, c.dataset + " test images, " + what + ", " + std::to_string(T) + " glimpses")
         .save_png(config.out);
@@ -231,5 +243,17 @@ void run_show(const ShowConfig& config) {
           .save_png(config.animate_dir + name);
     }
     std::printf("wrote %d frames to %s\n", T, config.animate_dir.c_str());
+  }
+  if (!config.gif.empty()) {
+    // Frame t: glimpses 1..t, 0.8 s each; the last one, the whole episode, 3 s.
+    std::vector<Canvas> frames;
+    std::vector<int> delays_cs;
+    for (int t = 1; t <= T; ++t) {
+      frames.push_back(draw_grid(c.model, c.dataset, ep, t,
+                                 c.dataset + ", " + what + ": glimpse " + std::to_string(t) + " of " + std::to_string(T)));
+      delays_cs.push_back(t < T ? 80 : 300);
+    }
+    save_gif(config.gif, frames, delays_cs);
+    std::printf("wrote %s (%d frames)\n", config.gif.c_str(), T);
   }
 }

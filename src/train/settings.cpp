@@ -57,6 +57,7 @@ const std::vector<Setting>& settings_table() {
       {"--clutter-size", "N", "clutter_size", FIELD(placement.clutter_size), "8", range(1, 28), "side of a clutter piece, pixels", I},
       {"--core", "NAME", "core", FIELD(model.core), "rnn", one_of("rnn, lstm, gru"), "recurrent core", P | I},
       {"--locator", "NAME", "locator", FIELD(model.locator), "linear", one_of("linear, lstm"), "location network", P | I},
+      {"--locations", "NAME", "locations", FIELD(model.locations), "policy", one_of("policy, random"), "where the glimpses go (random: uniform, no policy)", P | I},
       {"--glimpses", "T", "glimpses", FIELD(model.glimpses), "7", range(1, 64), "glimpses per image", I},
       {"--patch", "P", "patch", FIELD(model.patch), "8", range(1, 64), "retina patch side, pixels", I},
       {"--scales", "K", "scales", FIELD(model.scales), "1", range(1, 6), "patches per glimpse", I},

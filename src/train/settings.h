@@ -34,7 +34,8 @@ struct UsageError : std::runtime_error {
 template <class T>
 using FieldOf = T& (*)(TrainConfig&);
 using Field = std::variant<FieldOf<int>, FieldOf<uint64_t>, FieldOf<double>, FieldOf<bool>, FieldOf<std::string>,
-                           FieldOf<CoreKind>, FieldOf<LocatorKind>, FieldOf<OptimizerKind>, FieldOf<RewardKind>>;
+                           FieldOf<CoreKind>, FieldOf<LocatorKind>, FieldOf<LocationSource>, FieldOf<OptimizerKind>,
+                           FieldOf<RewardKind>>;
 
 // What a setting accepts. Numbers: lo..hi, both ends included. Choices: the
 // names of an enum's values in their order ("rnn, lstm"), or the names a

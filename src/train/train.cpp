@@ -40,6 +40,7 @@ namespace {
 // Keys that keep the random streams of the run apart.
 constexpr uint64_t kKeyOrder = 0x6f72646572;  // "order": image order of an epoch
 constexpr uint64_t kKeyNoise = 0x6e6f697365;  // "noise": policy noise of an image
+constexpr uint64_t kKeyLook = 0x6c6f6f6b;     // "look": random places at evaluation
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
@@ -134,13 +135,20 @@ DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_
   return splits;
 }
 
-Evaluator::Evaluator(const ModelConfig& config, int threads) : config_(config), weights_(config) {
+Locations evaluation_locations(const ModelConfig& config) {
+  return config.locations == LocationSource::random ? Locations::given : Locations::mean;
+}
+
+uint64_t evaluation_stream(uint64_t seed, int image) { return mix_key(seed, kKeyLook, image); }
+
+Evaluator::Evaluator(const ModelConfig& config, int threads, uint64_t seed)
+    : config_(config), seed_(seed), weights_(config) {
   for (int t = 0; t < threads; ++t) episodes_.push_back(std::make_unique<Episode>(config, kChunk));
 }
 
 Evaluation evaluate(const Parameters& params, const ModelConfig& config, const Dataset& data,
-                    ThreadPool& pool) {
-  Evaluator evaluator(config, pool.threads());
+                    ThreadPool& pool, uint64_t seed) {
+  Evaluator evaluator(config, pool.threads(), seed);
   return evaluator.run(pool, params, data);
 }
 
@@ -156,6 +164,7 @@ Evaluation Evaluator::run(ThreadPool& pool, const Parameters& params, const Data
   const int chunk = kChunk, tasks = static_cast<int>(episodes_.size());
   const int chunks = (data.count + chunk - 1) / chunk;
   const int T = config.glimpses;
+  const Locations where = evaluation_locations(config);
   std::vector<int> wrong(tasks, 0);
   std::vector<double> nll(tasks, 0);
   std::vector<std::vector<double>> location_sum(tasks, std::vector<double>(2 * T, 0.0));
@@ -167,8 +176,9 @@ Evaluation Evaluator::run(ThreadPool& pool, const Parameters& params, const Data
       for (int j = 0; j < n; ++j) {
         ep.images[j] = data.image(begin + j);
         ep.labels[j] = data.labels[begin + j];
+        ep.draw_locations(j, evaluation_stream(seed_, begin + j), where);  // none at the mean
       }
-      episode_forward(weights_, ep, Locations::mean);
+      episode_forward(weights_, ep, where);
       for (int j = 0; j < n; ++j) {
         wrong[task] += episode_prediction(ep, j) != ep.labels[j];
         nll[task] -= ep.logp.at(j, ep.labels[j]);
@@ -190,7 +200,8 @@ Evaluation Evaluator::run(ThreadPool& pool, const Parameters& params, const Data
 }
 
 BatchGradient::BatchGradient(const ModelConfig& config, int batch, int shards, const RewardConfig& reward)
-    : batch_(batch), shards_(std::min(shards, batch)), shard_loss_(shards_), grads_(config) {
+    : batch_(batch), shards_(std::min(shards, batch)), shard_loss_(shards_),
+      where_(config.locations == LocationSource::random ? Locations::given : Locations::sample), grads_(config) {
   for (int k = 0; k < shards_; ++k) {
     episodes_.push_back(std::make_unique<Episode>(config, (batch + shards_ - 1) / shards_));
     episodes_.back()->reward = reward;
@@ -210,10 +221,10 @@ EpisodeLoss BatchGradient::compute(ThreadPool& pool, Parameters& params, const L
     for (int j = 0; j < rows; ++j) {
       ep.images[j] = data.image(indices[row0 + j]);
       ep.labels[j] = data.labels[indices[row0 + j]];
-      ep.draw_locations(j, mix_key(noise_key, row0 + j), Locations::sample);  // each image its own stream
+      ep.draw_locations(j, mix_key(noise_key, row0 + j), where_);  // each image its own stream
     }
     shard_grads_[k]->zero();
-    episode_forward(params, ep, Locations::sample);
+    episode_forward(params, ep, where_);
     episode_rewards(ep);
     shard_loss_[k] = episode_backward(params, *shard_grads_[k], ep, weights, B);
   });
@@ -297,7 +308,7 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
   ThreadPool pool(cfg.threads);
   const int B = cfg.batch;
   BatchGradient batch_gradient(cfg.model, B, cfg.shards, cfg.reward);
-  Evaluator evaluator(cfg.model, cfg.threads);
+  Evaluator evaluator(cfg.model, cfg.threads, cfg.seed);
   const int steps = data.train.count / B;
   std::fprintf(stderr, "model: %zu parameters; %d train / %d valid / %d test images; %d steps of %d per epoch\n",
                params.size(), data.train.count, data.valid.count, data.test.count, steps, B);

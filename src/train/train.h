@@ -34,29 +34,38 @@ DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_
                         const PlacementConfig& placement, ModelConfig& model);
 
 struct Evaluation {
-  double error = 0;  // fraction misclassified, policy mean locations
+  double error = 0;  // fraction misclassified, where evaluation looks
   double nll = 0;    // mean -log p(y | h_T)
   std::vector<double> mean_location;  // [T, 2]: average (x, y) of each glimpse
 };
 class ThreadPool;
-// Classifies a data set at the policy mean, in chunks of 100 images spread
+// Where evaluation looks: at the policy's mean; or, for a model that looks at
+// random places (--locations random), image i of the data set at the places
+// drawn from Rng(evaluation_stream(seed, i)) (location_draws), fixed by the
+// run's seed whatever the thread count.
+Locations evaluation_locations(const ModelConfig& config);
+uint64_t evaluation_stream(uint64_t seed, int image);
+
+// Classifies a data set where evaluation looks, in chunks of 100 images spread
 // over the pool's threads, each thread with its own workspace, kept between
 // calls so that repeated evaluations allocate nothing. It runs on its own copy
 // of the weights, with their column panels made (Parameters::refresh_panels).
+// `seed`: the run's, for random places.
 class Evaluator {
  public:
-  Evaluator(const ModelConfig& config, int threads);
+  Evaluator(const ModelConfig& config, int threads, uint64_t seed);
   Evaluation run(ThreadPool& pool, const Parameters& params, const Dataset& data);
 
  private:
   static constexpr int kChunk = 100;
   ModelConfig config_;
+  uint64_t seed_;
   std::vector<std::unique_ptr<Episode>> episodes_;
   Parameters weights_;
 };
 // One evaluation with a fresh Evaluator.
 Evaluation evaluate(const Parameters& params, const ModelConfig& config, const Dataset& data,
-                    ThreadPool& pool);
+                    ThreadPool& pool, uint64_t seed);
 
 // The gradient of the hybrid loss over one batch, computed in `shards` fixed
 // row ranges, each with its own workspace and gradient buffer, summed in
@@ -64,7 +73,8 @@ Evaluation evaluate(const Parameters& params, const ModelConfig& config, const D
 class BatchGradient {
  public:
   BatchGradient(const ModelConfig& config, int batch, int shards, const RewardConfig& reward = {});
-  // Images data[indices[0..batch-1]]; the policy noise of row j is drawn from
+  // Images data[indices[0..batch-1]]; the policy noise of row j (or its
+  // random places, for --locations random) is drawn from
   // Rng(mix_key(noise_key, j)). Leaves the gradient in grads() and returns
   // the summed loss terms (already divided by the batch size). Makes the
   // parameters' weight panels for the batch and drops them after it
@@ -82,6 +92,7 @@ class BatchGradient {
   std::vector<std::unique_ptr<Episode>> episodes_;
   std::vector<std::unique_ptr<Parameters>> shard_grads_;
   std::vector<EpisodeLoss> shard_loss_;
+  Locations where_;  // sample from the policy, or given: uniform random places
   Parameters grads_;
   std::vector<char> finite_parts_;  // per element range: all sums finite
   bool finite_ = true;
