@@ -197,11 +197,12 @@ void run_show(const ShowConfig& config) {
   const TrainConfig& c = trained.config;
   const DataSplits& data = trained.data;
   Parameters& params = trained.params;
-  if (config.untrained) params.init_uniform(config.seed);
+  if (config.untrained) params.init_uniform(config.seed, kInitRange, c.init);
 
   const int n = std::min(config.count, data.test.count);
   Episode ep(c.model, n);
   ep.all_outputs = true;
+  ep.reward.output = RewardOutput::logprobs;  // the guesses below read probabilities
   ep.resize(n);
   for (int j = 0; j < n; ++j) {
     ep.images[j] = data.test.image(j);
