@@ -260,10 +260,12 @@ std::vector<double> range_1_to(int n) {
 
 // The training settings the runs share, for the figure's subtitle.
 std::string setup_note(const TrainConfig& c) {
-  char s[160];
-  std::snprintf(s, sizeof s, "%s lr %g, batch %d, %d glimpses, sigma %g, REINFORCE %s",
+  char s[200];
+  std::snprintf(s, sizeof s, "%s lr %g, batch %d, %d glimpses, sigma %g, REINFORCE %s%s%s",
                 c.optimizer.kind == OptimizerKind::adam ? "Adam" : "SGD", c.optimizer.lr, c.batch, c.model.glimpses,
-                c.model.sigma, c.loss.reinforce_into_core ? "into the core (Torch)" : "stopped at the core");
+                c.model.sigma, c.loss.reinforce_into_core ? "into the core (Torch)" : "stopped at the core",
+                c.model.baseline == BaselineKind::constant ? ", constant baseline" : "",
+                c.init == InitKind::torch ? ", Torch init" : "");
   return s;
 }
 

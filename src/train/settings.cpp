@@ -22,7 +22,8 @@ void lr_for_optimizer(TrainConfig& c) { c.optimizer.lr = c.optimizer.kind == Opt
 // Torch's dpnn damps the momentum by the momentum factor itself.
 void damp_by_momentum(TrainConfig& c) { c.optimizer.dampening = c.optimizer.momentum; }
 void decay_over_run(TrainConfig& c) { c.optimizer.decay_epochs = c.epochs; }
-// Seed eq. 2 has no coefficient (1); the seed's code weights lowstd by 0.01.
+// Seed eq. 2 has no coefficient (1); the seed's code weights lowstd by 0.01
+// and its change reward by 1 (`nn.ChangeReward(agent,1)`).
 void coef_for_reward(TrainConfig& c) { c.reward.coef = c.reward.kind == RewardKind::lowstd ? 0.01 : 1.0; }
 void data_of_dataset(TrainConfig& c) { c.data_dir = default_data_dir(c.dataset); }
 // cluttered-mnist: 4 pieces on 60x60 (RAM paper), 8 from 100x100 on.
