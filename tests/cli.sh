@@ -32,7 +32,12 @@ expect 2 "--batch: 0 is outside 1..65536" -- "$ram" train --out "$tmp/run" --bat
 expect 2 "--sigma: 'x1' is not a number" -- "$ram" train --out "$tmp/run" --sigma x1
 expect 2 "--core: 'lru' is not one of rnn, lstm, gru" -- "$ram" train --out "$tmp/run" --core lru
 expect 2 "--core: 'lru' is not one of rnn, lstm, gru" -- "$ram" bench --core lru
-expect 2 "--reward: 'joy' is not one of classify, change, lowstd" -- "$ram" train --out "$tmp/run" --reward joy
+expect 2 "--reward: 'joy' is not one of classify, change, lowstd, change-code" -- "$ram" train --out "$tmp/run" --reward joy
+expect 2 "--baseline: 'mean' is not one of state, constant" -- "$ram" train --out "$tmp/run" --baseline mean
+expect 2 "--init: 'zero' is not one of ours, torch" -- "$ram" train --out "$tmp/run" --init zero
+expect 2 "--reward-output: 'probs' is not one of logits, logprobs" -- "$ram" train --out "$tmp/run" --reward-output probs
+expect 2 "--preset: 'keras' is not one of torch" -- "$ram" train --out "$tmp/run" --preset keras
+expect 2 "--batch: given before --preset torch, which sets it" -- "$ram" train --out "$tmp/run" --batch 8 --preset torch
 expect 2 "--locator: 'conv' is not one of linear, lstm" -- "$ram" train --out "$tmp/run" --locator conv
 expect 2 "--optimizer: 'rmsprop' is not one of sgd, adam" -- "$ram" train --out "$tmp/run" --optimizer rmsprop
 expect 2 "--lr: needs a value" -- "$ram" train --out "$tmp/run" --lr
@@ -77,7 +82,8 @@ expect 2 "--canvas: 20 is outside 28..1000" -- "$ram" bench --canvas 20
 # `ram help` lists every train flag with its range and default.
 "$ram" help >"$tmp/help" 2>&1
 for line in "--glimpses T .*glimpses per image, 1\.\.64 .*\[7\]" "--lr LR .*\[1e-09, 10\] .*\[adam 0\.001, sgd 0\.01\]" \
-            "--reinforce-into-core .*\[off\]" "--core NAME .*: rnn, lstm, gru .*\[rnn\]"; do
+            "--reinforce-into-core .*\[off\]" "--core NAME .*: rnn, lstm, gru .*\[rnn\]" \
+            "--preset NAME .*: torch .*\[none\]" "torch (.*): --optimizer sgd --lr 0\.01 .*--baseline constant"; do
   if grep -q -- "$line" "$tmp/help"; then passed=$((passed + 1)); else
     failed=$((failed + 1)); echo "FAILED: ram help has no line matching '$line'"; fi
 done
@@ -126,6 +132,28 @@ if [ "$(cut -d, -f1-8 "$tmp/tiny/metrics.csv")" = "$(cut -d, -f1-8 "$tmp/again/m
   passed=$((passed + 1))
 else
   failed=$((failed + 1)); echo "FAILED: the settings line of command.txt did not remake the run"
+fi
+
+# --print-commands: one `ram train` command per run left to train; run by
+# anything (xargs here, GNU parallel or a job array elsewhere), they make the
+# runs the experiment then only collects.
+exp_flags="--out $tmp/exp --epochs 1 --seeds 1 --mnist $tmp/mnist --glimpses 2 --batch 50 --threads 1"
+"$ram" experiment collapse $exp_flags --print-commands >"$tmp/commands" 2>"$tmp/err"
+if [ "$(wc -l <"$tmp/commands")" -eq 4 ] && [ "$(grep -c "^$ram train .*--reward .* --out $tmp/exp/runs/mnist-" "$tmp/commands")" -eq 4 ] &&
+   grep -q "collapse: 4 runs, 0 finished" "$tmp/err"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAILED: experiment --print-commands printed:"; cat "$tmp/commands" "$tmp/err"
+fi
+tr '\n' '\0' <"$tmp/commands" | xargs -0 -P 2 -n 1 sh -c >"$tmp/trained" 2>&1 ||
+  { failed=$((failed + 1)); echo "FAILED: the printed commands:"; tail -5 "$tmp/trained"; }
+"$ram" experiment collapse $exp_flags >"$tmp/collected" 2>&1
+if [ "$(grep -c ': finished run in .*, reused$' "$tmp/collected")" -eq 4 ] &&
+   ! grep -q ': training \|: resuming ' "$tmp/collected" && [ -s "$tmp/exp/collapse.csv" ] &&
+   [ -z "$("$ram" experiment collapse $exp_flags --print-commands 2>/dev/null)" ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAILED: the experiment did not reuse every run:"; cat "$tmp/collected"
 fi
 
 echo "cli: $passed passed, $failed failed"

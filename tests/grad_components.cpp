@@ -399,19 +399,31 @@ TEST_CASE("core_gru: one unit, two steps, by hand") {
   CHECK(two.gates[3] == doctest::Approx(1.5 * h1).epsilon(1e-12));
 }
 
-TEST_CASE("core_lstm: the forget gate's bias starts at 1, the other gates' do not") {
+TEST_CASE("init: ours starts the LSTM forget biases at 1, the Torch code's leaves them uniform") {
   ModelConfig c = small_config();
   c.core = CoreKind::lstm;
-  Parameters params(c);
-  params.init_uniform(3);
+  c.locator = LocatorKind::lstm;
+  Parameters ours(c), torch(c);
+  ours.init_uniform(3);
+  torch.init_uniform(3, kInitRange, InitKind::torch);
   const int H = c.hidden;
+  // The core's gate blocks i, f, o, u of width H; the locator's of width 2.
   for (int j = 0; j < 4 * H; ++j) {
     CAPTURE(j);
-    if (j >= H && j < 2 * H)
-      CHECK(params.views().core_in.b[j] == 1);
-    else
-      CHECK(std::abs(params.views().core_in.b[j]) <= 0.1);
+    const bool forget = j >= H && j < 2 * H;
+    CHECK(ours.views().core_in.b[j] == (forget ? 1 : torch.views().core_in.b[j]));
+    CHECK(std::abs(torch.views().core_in.b[j]) <= 0.1);
   }
+  for (int j = 0; j < 8; ++j) {
+    CAPTURE(j);
+    const bool forget = j >= 2 && j < 4;
+    CHECK(ours.views().locator.b[j] == (forget ? 1 : torch.views().locator.b[j]));
+    CHECK(std::abs(torch.views().locator.b[j]) <= 0.1);
+  }
+  // Every other number is the same draw.
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < ours.size(); ++i) differ += ours.data()[i] != torch.data()[i];
+  CHECK(differ == static_cast<std::size_t>(H + 2));
 }
 
 // ---------------------------------------------------------------------------
@@ -602,6 +614,137 @@ TEST_CASE("reinforce_backward: the seed's LSTM locator through T = 4 steps: W, b
   }
 }
 
+TEST_CASE("immediate_reinforce_backward: the seed's change reward trains the locator through each step alone") {
+  // L = -sum_t sum_b c_tb log pi(l_raw_tb | mu_tb), c the immediate rewards
+  // (no 1/M, no baseline), with mu_t computed from inputs all held at their
+  // values in the episode: h_{t-1}, and the LSTM locator's own state of step
+  // t - 1 (its output mu_pre_{t-1} and cell). The gradient is that of
+  // L in the locator's parameters, nothing reaches h_{t-1} or the locator's
+  // earlier steps, and for the LSTM locator it is NOT the gradient through
+  // the locator's recurrence.
+  for (const LocatorKind locator : {LocatorKind::linear, LocatorKind::lstm}) {
+    const bool lstm = locator == LocatorKind::lstm;
+    CAPTURE(lstm);
+    ModelConfig c = small_config();
+    c.locator = locator;
+    const int B = 3, T = c.glimpses, H = c.hidden;
+    REQUIRE(T >= 3);
+    Episode ep(c, B);
+    ep.resize(B);
+    Parameters params(c), grads(c);
+    params.init_uniform(mix_key(kSeed, 13), 0.8);
+    Rng rng(mix_key(kSeed, 13, 1));
+    for (int s = 0; s + 1 < T; ++s) fd::fill_uniform(rng, ep.step(s).h, B * H, 0, 1.5);
+    for (int s = 0; s < T; ++s) {
+      fd::fill_uniform(rng, ep.step(s).noise, B * 2, -1.2, 1.2);
+      // Norms, never negative; small, so that the loss stays small and the
+      // rounding of its differences far below the tolerance (at [0, 2] one
+      // element of W_rec missed it by rounding alone).
+      fd::fill_uniform(rng, ep.step(s).immediate, B, 0, 0.2);
+    }
+    // The episode's locator at theta; what the one-step loss holds.
+    for (int s = 0; s < T; ++s)
+      location_network_forward(c, params.views(), ep.step(s - 1), ep.step(s), Locations::given);
+    const std::vector<real> held_mu_pre(ep.mu_pre.data(), ep.mu_pre.data() + ep.mu_pre.size());
+    const std::vector<real> held_loc_c(ep.loc_cell.data(), ep.loc_cell.data() + ep.loc_cell.size());
+    // A step of its own for the loss's forward: [B, ...] buffers.
+    std::vector<real> mu_pre(B * 2), gates(B * 8), cell(B * 2), mu(B * 2), l_raw(B * 2), l(B * 2);
+    auto one_step_loss = [&] {
+      double L = 0;
+      for (int s = 0; s < T; ++s) {
+        Step prev = ep.step(s - 1);  // h_{t-1} as in the episode
+        if (s > 0 && lstm) {
+          const std::size_t at = static_cast<std::size_t>(s - 1) * B * 2;
+          prev.mu_pre = const_cast<real*>(held_mu_pre.data() + at);
+          prev.loc_c = const_cast<real*>(held_loc_c.data() + at);
+        }
+        Step now = ep.step(s);
+        now.mu_pre = mu_pre.data();
+        now.loc_gates = lstm ? gates.data() : nullptr;
+        now.loc_c = lstm ? cell.data() : nullptr;
+        now.mu = mu.data();
+        now.l_raw = l_raw.data();
+        now.l = l.data();
+        location_network_forward(c, params.views(), prev, now, Locations::given);
+        for (int r = 0; r < B; ++r) L -= now.immediate[r] * gaussian_log_prob(&l_raw[2 * r], &mu[2 * r], c.sigma);
+      }
+      return L;
+    };
+    // The loss through the locator's recurrence instead (the episode's own
+    // forward, nothing held but h): the LSTM locator's gradient differs.
+    auto recurrent_loss = [&] {
+      double L = 0;
+      for (int s = 0; s < T; ++s) {
+        const Step now = ep.step(s);
+        location_network_forward(c, params.views(), ep.step(s - 1), now, Locations::given);
+        for (int r = 0; r < B; ++r) L -= now.immediate[r] * gaussian_log_prob(now.l_raw + 2 * r, now.mu + 2 * r, c.sigma);
+      }
+      return L;
+    };
+    const double L0 = one_step_loss();
+    CHECK(recurrent_loss() == doctest::Approx(L0).epsilon(1e-13));  // the same value at theta
+    // What the episode's backward keeps for other terms: sentinels that must survive.
+    std::vector<std::vector<real>> kept;
+    std::vector<Tensor*> watched = {&ep.dh_turns[0], &ep.dh_turns[1]};
+    if (lstm) watched.insert(watched.end(), {&ep.dloc_h_turns[0], &ep.dloc_h_turns[1], &ep.dloc_c_turns[0],
+                                             &ep.dloc_c_turns[1]});
+    for (Tensor* t : watched) {
+      fd::fill_uniform(rng, t->data(), t->size(), -1, 1);
+      kept.emplace_back(t->data(), t->data() + t->size());
+    }
+    grads.zero();
+    double returned = 0;
+    for (int s = T - 1; s >= 0; --s)
+      returned += immediate_reinforce_backward(c, params.views(), grads.views(), ep.step(s - 1), ep.step(s),
+                                               ep.step_only_grads(s));
+    CHECK(returned == doctest::Approx(L0).epsilon(1e-13));
+    for (std::size_t k = 0; k < watched.size(); ++k) {
+      CAPTURE(k);
+      CHECK(std::equal(kept[k].begin(), kept[k].end(), watched[k]->data()));
+    }
+    const std::set<std::string> locator_blocks =
+        lstm ? std::set<std::string>{"locator.W", "locator.b", "locator.rec.W"}
+             : std::set<std::string>{"locator.W", "locator.b"};
+    fd::check_parameter_gradients(params, grads, locator_blocks, one_step_loss);
+    if (lstm) {
+      // Through the recurrence the gradient is another: the W_rec block's
+      // direction derivative disagrees.
+      const ParamBlock* rec = nullptr;
+      for (const ParamBlock& block : params.blocks())
+        if (block.name == "locator.rec.W") rec = &block;
+      REQUIRE(rec);
+      const std::vector<real> g(grads.data() + rec->offset, grads.data() + rec->offset + rec->size);
+      const double through_time = fd::directional_difference(params.data() + rec->offset, g.data(), g.size(), recurrent_loss);
+      const double one_step = fd::directional_difference(params.data() + rec->offset, g.data(), g.size(), one_step_loss);
+      CHECK(one_step == fd::near(fd::dot(g.data(), g.data(), g.size())));
+      CHECK(std::fabs(through_time - one_step) > 1e-3 * std::fabs(one_step));
+    }
+  }
+}
+
+TEST_CASE("immediate_reinforce_backward: closed form, sign included, weight c and no 1/M") {
+  // h_0 = 0, mu = b_loc = (0.2, 0.1), l_raw = (0.5, -0.25), c = 1.5, one image:
+  //   dLoss/db_loc = -c (l_raw - mu) / sigma^2 = -1.5 * (0.3, -0.35) / 0.0484
+  // and a second image with c = 0 adds nothing: no baseline, no division by 2.
+  const ModelConfig c = small_config();
+  Parameters params(c), grads(c);
+  params.zero();
+  params.views().locator.b[0] = real(0.2);
+  params.views().locator.b[1] = real(0.1);
+  Episode ep(c, 2);
+  ep.resize(2);
+  const Step now = ep.step(0);
+  const real given[4] = {real(0.5), real(-0.25), real(0.9), real(0.9)};
+  std::copy(given, given + 4, now.noise);
+  location_network_forward(c, params.views(), ep.step(-1), now, Locations::given);
+  now.immediate[0] = real(1.5);
+  now.immediate[1] = 0;
+  grads.zero();
+  immediate_reinforce_backward(c, params.views(), grads.views(), ep.step(-1), now, ep.step_only_grads(0));
+  CHECK(grads.views().locator.b[0] == doctest::Approx(-1.5 * 0.3 / (0.22 * 0.22)).epsilon(1e-12));
+  CHECK(grads.views().locator.b[1] == doctest::Approx(1.5 * 0.35 / (0.22 * 0.22)).epsilon(1e-12));
+}
+
 // ---------------------------------------------------------------------------
 // action_network.cpp
 
@@ -684,4 +827,53 @@ TEST_CASE("baseline_backward: w_b and c, and nothing else") {
     CHECK(returned == doctest::Approx(L0).epsilon(1e-14));
     fd::check_parameter_gradients(params, grads, {"baseline.b"}, loss);
   }
+}
+
+TEST_CASE("baseline_backward, --baseline constant: b = 1 + c whatever the state; c alone, no W") {
+  ModelConfig c = small_config();
+  c.baseline = BaselineKind::constant;
+  const int B = 3, H = c.hidden;
+  const double weight = 0.6;
+  Parameters params(c), grads(c);
+  for (const ParamBlock& block : params.blocks()) CHECK(block.name != "baseline.W");  // in = 0: no weights
+  Rng rng(mix_key(kSeed, 12));
+  params.init_uniform(mix_key(kSeed, 12), 1.0);
+  std::vector<real> h_prev = fd::uniform_vector(rng, B * H, 0, 2);
+  std::vector<real> R = fd::uniform_vector(rng, B, -1, 2);
+  std::vector<real> b(B), db(B);
+  Step prev, now;
+  now.B = B;
+  now.b = b.data();
+  now.R = R.data();
+  StepGrads d;
+  d.db = db.data();
+  auto loss_from = [&](real* h) {
+    prev.h = h;
+    baseline_forward(c, params.views(), prev, now);
+    double L = 0;
+    for (int r = 0; r < B; ++r) L += weight * (b[r] - R[r]) * (b[r] - R[r]);
+    return L;
+  };
+  for (real* h : {h_prev.data(), static_cast<real*>(nullptr)}) {
+    CAPTURE(h != nullptr);
+    auto loss = [&] { return loss_from(h); };
+    const double L0 = loss();
+    for (int r = 0; r < B; ++r) CHECK(b[r] == 1 + params.views().baseline.b[0]);
+    grads.zero();
+    const double returned = baseline_backward(c, params.views(), grads.views(), prev, now, weight, d);
+    CHECK(returned == doctest::Approx(L0).epsilon(1e-14));
+    fd::check_parameter_gradients(params, grads, {"baseline.b"}, loss);
+  }
+  // By hand: c = 0.25, so b = 1.25; R = (1, 0, 2), weight 0.5:
+  // dL/dc = 2 * 0.5 * ((1.25 - 1) + (1.25 - 0) + (1.25 - 2)) = 0.75.
+  params.views().baseline.b[0] = real(0.25);
+  R = {1, 0, 2};
+  loss_from(nullptr);
+  grads.zero();
+  baseline_backward(c, params.views(), grads.views(), prev, now, 0.5, d);
+  CHECK(grads.views().baseline.b[0] == doctest::Approx(0.75).epsilon(1e-14));
+  // Regressed once per episode: at t = 1 (s = 0) alone; the state baseline at every step.
+  CHECK(baseline_regressed_at(c, 0));
+  CHECK_FALSE(baseline_regressed_at(c, 1));
+  CHECK(baseline_regressed_at(small_config(), 3));
 }

@@ -64,10 +64,11 @@ struct Setup {
 
 ModelConfig tiny_config(int channels, int patch, int scales, int T, int what, int where,
                         int glimpse, int hidden, int classes, CoreKind core = CoreKind::rnn,
-                        LocatorKind locator = LocatorKind::linear) {
+                        LocatorKind locator = LocatorKind::linear, BaselineKind baseline = BaselineKind::state) {
   ModelConfig c;
   c.core = core;
   c.locator = locator;
+  c.baseline = baseline;
   c.channels = channels;
   c.height = 8;
   c.width = 8;
@@ -105,6 +106,9 @@ std::vector<Setup> setups() {
       {"GRU core C=1 K=1 T=4", tiny_config(1, 3, 1, 4, 5, 4, 6, 5, 4, CoreKind::gru), 3, 5, 0.5},
       {"GRU core and LSTM locator B=capacity T=3",
        tiny_config(1, 3, 1, 3, 5, 4, 6, 5, 4, CoreKind::gru, LocatorKind::lstm), 3, 3, 0.5},
+      // The Torch code's constant baseline, regressed once per episode.
+      {"constant baseline, LSTM locator T=3",
+       tiny_config(1, 3, 1, 3, 5, 4, 6, 5, 4, CoreKind::rnn, LocatorKind::lstm, BaselineKind::constant), 3, 5, 0.5},
   };
 }
 
@@ -328,7 +332,8 @@ TEST_CASE("episode: the loss terms episode_backward returns are the hybrid loss 
     const EpisodeLoss loss = episode_backward(check.params, check.grads, check.ep, kWeights, B);
     // L_nll = w_nll / B * sum_b -logp[b, y_b]
     // L_reinforce = -w_reinforce / B * sum_t sum_b A_t,b log pi(l_raw_t,b | mu_t,b)
-    // L_baseline = w_baseline / B * sum_t sum_b (b_t,b - R_t,b)^2
+    // L_baseline = w_baseline / B * sum_t sum_b (b_t,b - R_t,b)^2, the
+    //              constant baseline's at t = 1 alone
     double nll = 0, reinforce = 0, baseline = 0, reward = 0;
     int correct = 0;
     for (int r = 0; r < B; ++r) {
@@ -340,7 +345,7 @@ TEST_CASE("episode: the loss terms episode_backward returns are the hybrid loss 
       for (int r = 0; r < B; ++r) {
         const std::size_t at = (std::size_t(s) * cap + r) * 2;
         reinforce -= ep.A[s * B + r] * gaussian_log_prob(ep.l_raw.data() + at, ep.mu.data() + at, c.sigma);
-        baseline += std::pow(ep.b[s * B + r] - ep.R[s * B + r], 2);
+        if (c.baseline == BaselineKind::state || s == 0) baseline += std::pow(ep.b[s * B + r] - ep.R[s * B + r], 2);
       }
     }
     CHECK(loss.nll == doctest::Approx(kWeights.nll / B * nll).epsilon(1e-13));
@@ -621,21 +626,113 @@ TEST_CASE("rewards: the seed's output-change and low-std rewards, and their retu
   real n[2] = {0, 0};
   low_std_reward(1, 2, 3, O, -1, n);
   CHECK(n[1] < n[0]);
+  // The seed's code's change reward, coef 2, against z_ref = (3, 0, 0):
+  // ||O_1 - z_ref|| = ||(0, 4, 0)|| = 4, ||O_2 - z_ref|| = ||(0, 4, 12)|| = sqrt(160),
+  // so c = (8, 2 sqrt(160)) = (8, 25.298...); written into c, not added.
+  const real z_ref[3] = {3, 0, 0};
+  real c[2] = {7, 7};
+  reference_change_reward(1, 2, 3, O, z_ref, 2, c);
+  CHECK(c[0] == doctest::Approx(8).epsilon(1e-12));
+  CHECK(c[1] == doctest::Approx(2 * std::sqrt(160.0)).epsilon(1e-12));
+  // Two images: image b against z_ref's row b. O_1 rows (1, 1, 1) and (0, 0, 0)
+  // against rows (1, 1, 1) and (0, 3, 4): c = (0, 5).
+  const real O2[12] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0};
+  const real z2[6] = {1, 1, 1, 0, 3, 4};
+  real c2[2];
+  reference_change_reward(2, 1, 3, O2, z2, 1, c2);
+  CHECK(c2[0] == 0);
+  CHECK(c2[1] == doctest::Approx(5).epsilon(1e-12));
+}
+
+TEST_CASE("rewards: change-code pays ||O_t - z_ref|| to each step apart, its gradient reaches the locator alone") {
+  for (const bool into_core : {false, true})
+  for (const Setup& setup : {setups()[0], setups()[3]}) {  // the linear and the LSTM locator
+    const std::string setup_name = setup.name;
+    CAPTURE(setup_name);
+    CAPTURE(into_core);
+    EpisodeCheck check(setup, 88);
+    const ModelConfig& c = check.config;
+    const int T = c.glimpses, B = check.B, A = c.classes;
+    const LossWeights weights{kWeights.nll, kWeights.reinforce, kWeights.baseline, into_core};
+    Episode& ep = check.ep;
+    // The classification reward alone: gradient g_classify.
+    episode_forward(check.params, ep, Locations::sample);
+    episode_rewards(ep);
+    const std::vector<real> r_classify(ep.r.data(), ep.r.data() + T * B);
+    const std::vector<real> R_classify(ep.R.data(), ep.R.data() + T * B);
+    check.grads.zero();
+    const EpisodeLoss loss_classify = episode_backward(check.params, check.grads, ep, weights, B);
+    const std::vector<real> g_classify(check.grads.data(), check.grads.data() + check.grads.size());
+    // change-code, coef 0.7, against a reference of B rows.
+    Rng rng(mix_key(kSeed, 88, 1));
+    const std::vector<real> z_ref = fd::uniform_vector(rng, B * A, -1, 1);
+    ep.reward = RewardConfig{RewardKind::change_code, 0.7};
+    ep.reference = z_ref.data();
+    episode_forward(check.params, ep, Locations::sample);
+    episode_rewards(ep);
+    // r and R are the classification reward's; c_t is coef ||O_t - z_ref|| (O_t the logits).
+    CHECK(std::equal(r_classify.begin(), r_classify.end(), ep.r.data()));
+    CHECK(std::equal(R_classify.begin(), R_classify.end(), ep.R.data()));
+    for (int s = 0; s < T; ++s)
+      for (int b = 0; b < B; ++b) {
+        double squared = 0;
+        for (int a = 0; a < A; ++a)
+          squared += std::pow(ep.O[(static_cast<std::size_t>(s + 1) * B + b) * A + a] - z_ref[b * A + a], 2);
+        CHECK(ep.immediate[s * B + b] == doctest::Approx(0.7 * std::sqrt(squared)).epsilon(1e-12));
+      }
+    check.grads.zero();
+    const EpisodeLoss loss_code = episode_backward(check.params, check.grads, ep, weights, B);
+    // The extra gradient is the component's, summed over the steps, and lies
+    // in the locator's blocks alone, under either routing.
+    Parameters extra(c);
+    extra.zero();
+    double surrogate = 0;
+    for (int s = T - 1; s >= 0; --s)
+      surrogate += immediate_reinforce_backward(c, check.params.views(), extra.views(), ep.step(s - 1), ep.step(s),
+                                                ep.step_only_grads(s));
+    CHECK(loss_code.reinforce == doctest::Approx(loss_classify.reinforce + surrogate).epsilon(1e-12));
+    CHECK(loss_code.nll == loss_classify.nll);
+    CHECK(loss_code.baseline == loss_classify.baseline);
+    for (const ParamBlock& block : check.params.blocks()) {
+      CAPTURE(block.name);
+      double moved = 0;
+      for (std::size_t i = block.offset; i < block.offset + block.size; ++i) {
+        CAPTURE(i);
+        const double diff = check.grads.data()[i] - g_classify[i];
+        CHECK(diff == doctest::Approx(extra.data()[i]).epsilon(1e-10).scale(1e-8));
+        moved += std::fabs(diff);
+      }
+      CHECK((moved > 0) == starts_with(block.name, "locator."));
+    }
+  }
 }
 
 TEST_CASE("rewards: an episode with the change reward reads the classifier on every state") {
   const Setup setup = setups()[0];
   EpisodeCheck check(setup, 77);
   Episode& ep = check.ep;
-  ep.reward = RewardConfig{RewardKind::change, 0.5};
-  episode_forward(check.params, ep, Locations::sample);
-  episode_rewards(ep);
   const int T = setup.config.glimpses, B = ep.B, A = setup.config.classes;
-  // O_T is the classifier's output on h_T; O_0 is log_softmax of its bias.
+  // --reward-output logprobs: O_T is the classifier's output on h_T, O_0 is
+  // log_softmax of its bias.
+  ep.reward = RewardConfig{RewardKind::change, 0.5, RewardOutput::logprobs};
+  episode_forward(check.params, ep, Locations::sample);
   for (int i = 0; i < B * A; ++i) CHECK(ep.O[static_cast<std::size_t>(T) * B * A + i] == ep.logp[i]);
   std::vector<real> O0(check.params.views().action.b, check.params.views().action.b + A);
   log_softmax_rows(1, A, O0.data());
   for (int a = 0; a < A; ++a) CHECK(ep.O[a] == doctest::Approx(O0[a]).epsilon(1e-12));
+  // The default, logits (the seed's code): O_0 is the bias itself, and every
+  // O_t's log_softmax is the log-probabilities just seen.
+  const std::vector<real> logprobs(ep.O.data(), ep.O.data() + static_cast<std::size_t>(T + 1) * B * A);
+  ep.reward = RewardConfig{RewardKind::change, 0.5};
+  CHECK(ep.reward.output == RewardOutput::logits);
+  episode_forward(check.params, ep, Locations::sample);
+  for (int a = 0; a < A; ++a) CHECK(ep.O[a] == check.params.views().action.b[a]);
+  for (int row = 0; row < (T + 1) * B; ++row) {
+    std::vector<real> z(ep.O.data() + static_cast<std::size_t>(row) * A, ep.O.data() + static_cast<std::size_t>(row + 1) * A);
+    log_softmax_rows(1, A, z.data());
+    for (int a = 0; a < A; ++a) CHECK(z[a] == doctest::Approx(logprobs[static_cast<std::size_t>(row) * A + a]).epsilon(1e-12));
+  }
+  episode_rewards(ep);
   // Every step earns its change; the last also its classification reward.
   for (int s = 0; s < T; ++s) {
     for (int b = 0; b < B; ++b) {
@@ -713,12 +810,24 @@ TEST_CASE("REINFORCE: the estimator's mean is the true gradient, sign included; 
   const LossWeights only_reinforce{0, 1, 0};
 
   // Per-sample estimates -grad.locator.b, with no baseline and with the
-  // constant baseline E f (a batch of M = 1, w_reinforce = 1: w = A).
+  // constant baseline E f (a batch of M = 1, w_reinforce = 1: w = A). That
+  // one is --baseline constant's b = 1 + c, from baseline_forward, with
+  // c = E f - 1.
   struct Stats {
     double mean[2], var[2];
   };
   std::vector<real> est[2] = {std::vector<real>(2 * N), std::vector<real>(2 * N)};
-  const double baselines[2] = {0.0, expected_f};
+  ModelConfig constant = c;
+  constant.baseline = BaselineKind::constant;
+  Parameters baseline_params(constant);
+  baseline_params.views().baseline.b[0] = static_cast<real>(expected_f - 1);
+  real b_constant = 0;
+  Step baseline_step;
+  baseline_step.B = 1;
+  baseline_step.b = &b_constant;
+  baseline_forward(constant, baseline_params.views(), Step{}, baseline_step);
+  REQUIRE(b_constant == doctest::Approx(expected_f).epsilon(1e-12));
+  const double baselines[2] = {0.0, b_constant};
   Stats stats[2];
   for (int k = 0; k < 2; ++k) {
     for (int i = 0; i < N; ++i) {

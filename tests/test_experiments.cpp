@@ -164,6 +164,20 @@ TEST_CASE("glimpse_curves: the NLL after the last glimpse is the evaluator's; ra
   CHECK(random1.nll == random2.nll);  // fixed by the seed
   CHECK(random1.nll != random3.nll);
   CHECK(random1.nll != at_mean.nll);
+  CHECK(at_mean.reference.empty());
+  // Read as logits, the change is another number, the NLL the same; against
+  // a reference, image j meets row j mod rows: a reference of one row equal
+  // to O_0 = b_a (every image's output before any glimpse) makes the first
+  // glimpse's distance its change.
+  Tensor z_ref({1, c.model.classes});
+  std::copy(params.views().action.b, params.views().action.b + c.model.classes, z_ref.data());
+  const GlimpseCurves logits =
+      glimpse_curves(params, c.model, data.test, 1000, Locations::mean, 7, RewardOutput::logits, &z_ref);
+  CHECK(logits.change != at_mean.change);
+  for (int t = 0; t < 3; ++t) CHECK(logits.nll[t] == doctest::Approx(at_mean.nll[t]).epsilon(1e-5));
+  REQUIRE(logits.reference.size() == 3);
+  CHECK(logits.reference[0] == doctest::Approx(logits.change[0]).epsilon(1e-6));
+  CHECK(logits.reference[1] != doctest::Approx(logits.change[1]).epsilon(1e-3));
 }
 
 TEST_CASE("experiments: every quick mode writes its CSV and PNG; runs are shared and checked") {
@@ -181,17 +195,20 @@ TEST_CASE("experiments: every quick mode writes its CSV and PNG; runs are shared
   CHECK(fig4[1].rfind("linear,1,", 0) == 0);
   CHECK(fig4[2].rfind("lstm-locator,1,", 0) == 0);
   CHECK(fig4[3].rfind("lstm-core,1,", 0) == 0);
-  CHECK(lines_of(out.file("collapse.csv")).size() == 4);
-  CHECK(lines_of(out.file("fig2.csv")).size() == 1 + 2 * 3);  // two series, T = 3 glimpses
+  const std::vector<std::string> collapse = lines_of(out.file("collapse.csv"));
+  REQUIRE(collapse.size() == 5);  // classify, both change rewards, lowstd
+  CHECK(collapse[3].rfind("change-code,1,", 0) == 0);
+  CHECK(lines_of(out.file("fig2.csv")).size() == 1 + 3 * 3);  // three models, T = 3 glimpses
+  CHECK(lines_of(out.file("fig2-reference.csv")).size() == 1 + 3 * 3);
   CHECK(lines_of(out.file("fig3.csv")).size() == 1 + 4 * 3);  // four series
-  for (const char* png : {"fig4-mnist.png", "collapse.png", "fig2.png", "fig3.png"}) {
+  for (const char* png : {"fig4-mnist.png", "collapse.png", "fig2.png", "fig2-reference.png", "fig3.png"}) {
     CAPTURE(png);
     CHECK(png_size(out.file(png)).first > 600);
   }
   // The runs: fig4's linear run served collapse, fig2 and fig3 as well.
   int runs = 0;
   for (const auto& entry : std::filesystem::directory_iterator(out.file("runs"))) runs += entry.is_directory();
-  CHECK(runs == 5);  // linear, lstm-locator, lstm-core, change, lowstd
+  CHECK(runs == 6);  // linear, lstm-locator, lstm-core, change, change-code, lowstd
   // Each run derived the defaults that follow its own settings: the decay
   // length is the run's epochs, the lowstd reward's coefficient the seed's.
   CHECK(load_checkpoint(out.file("runs/mnist-linear-e1-s1/last.bin")).config.optimizer.decay_epochs == 1);

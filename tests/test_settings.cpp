@@ -295,10 +295,63 @@ TEST_CASE("settings: the help lists every flag with what it accepts and its defa
                                std::to_string(static_cast<long>(s.accepts.hi))));
     if (holds<double>(s)) CHECK(contains(line, ", ["));
   }
-  CHECK(k == lines.size());
+  // Then --preset, and one line per preset naming what it sets.
+  REQUIRE(k + 1 + presets().size() == lines.size());
+  CHECK(lines[k].rfind("  --preset NAME ", 0) == 0);
+  CHECK(contains(lines[k + 1], "torch (the Torch code's setup, as the seed ran it): --optimizer sgd --lr 0.01 "));
+  CHECK(contains(lines[k + 1], " --reinforce-into-core --clip-norm 0 "));
   CHECK(contains(help, "  --glimpses T "));
   CHECK(contains(help, "glimpses per image, 1..64"));
   CHECK(contains(help, "[adam 0.001, sgd 0.01]"));
+}
+
+TEST_CASE("settings: --preset torch sets the Torch code's setup; a flag after it wins, one before it is refused") {
+  const TrainConfig t = parse({"--preset", "torch"});
+  CHECK(t.optimizer.kind == OptimizerKind::sgd);
+  CHECK(t.optimizer.lr == 0.01);
+  CHECK(t.optimizer.min_lr == 1e-5);
+  CHECK(t.optimizer.decay_epochs == 800);
+  CHECK(t.optimizer.momentum == 0.9);
+  CHECK(t.optimizer.dampening == 0.9);
+  CHECK(t.batch == 20);
+  CHECK(t.model.glimpses == 7);
+  CHECK(t.model.patch == 8);
+  CHECK(t.model.scales == 1);
+  CHECK(t.model.glimpse_scale == 2);
+  CHECK(t.model.sigma == 0.22);
+  CHECK(t.model.unit_pixels == 13);
+  CHECK(t.init == InitKind::torch);
+  CHECK(t.model.baseline == BaselineKind::constant);
+  CHECK(t.loss.reinforce_into_core);
+  CHECK(t.clip_norm == 0);
+  CHECK(t.reward.output == RewardOutput::logits);
+  // Everything else keeps its default, and the derived ones follow the preset
+  // (--epochs does not move its 800 epochs of decay).
+  CHECK(t.epochs == 100);
+  CHECK(t.model.core == CoreKind::rnn);
+  CHECK(parse({"--preset", "torch", "--epochs", "3"}).optimizer.decay_epochs == 800);
+  // After it: the flag wins, the rest of the preset stays.
+  const TrainConfig after = parse({"--preset", "torch", "--lr", "0.05", "--batch", "32", "--baseline", "state"});
+  CHECK(after.optimizer.lr == 0.05);
+  CHECK(after.batch == 32);
+  CHECK(after.model.baseline == BaselineKind::state);
+  CHECK(after.optimizer.kind == OptimizerKind::sgd);
+  CHECK(after.init == InitKind::torch);
+  // Before it: refused when the preset sets it; a flag it leaves alone may stand anywhere.
+  CHECK(parse_error({"--lr", "0.05", "--preset", "torch"}) ==
+        "--lr: given before --preset torch, which sets it; give it after --preset to override the preset");
+  CHECK(parse({"--epochs", "4", "--preset", "torch"}).epochs == 4);
+  CHECK(parse_error({"--preset", "pytorch"}) == "--preset: 'pytorch' is not one of torch");
+  // Its settings count as given: the derived defaults leave them alone.
+  std::vector<const char*> argv = {"--preset", "torch"};
+  const Flags f(2, argv.data(), 0, setting_flags(), setting_switches());
+  const std::set<std::string> given = given_settings(f);
+  for (const char* flag : {"--lr", "--decay-epochs", "--dampening", "--baseline", "--reinforce-into-core"}) {
+    CAPTURE(flag);
+    CHECK(given.count(flag) == 1);
+  }
+  // Its settings line (command.txt) makes the same run without it.
+  check_same_flags(parse(shell_words(settings_command_line(after))), after);
 }
 
 TEST_CASE("settings: the settings line of command.txt parses back to the same settings") {
@@ -416,6 +469,10 @@ TEST_CASE("checkpoint: format 4 records: a missing setting keeps its default, a 
   CHECK(without("data_dir=").data_dir == "data/cifar10-jpg");
   CHECK(without("glimpses=").model.glimpses == 7);
   CHECK(without("sigma=").model.sigma == 0.22);
+  // A setting newer than the file: what runs did before it existed.
+  CHECK(without("reward_output=").reward.output == RewardOutput::logprobs);
+  CHECK(without("baseline=").model.baseline == BaselineKind::state);
+  CHECK(without("init=").init == InitKind::ours);
   CHECK(without("glimpses=").optimizer.lr == 0.01);  // the others as saved
 }
 
@@ -463,6 +520,7 @@ TEST_CASE("checkpoint: files of format versions 1 to 3 still load, field for fie
     TrainConfig expected = c;
     if (version < 2) expected.reward = RewardConfig{};
     if (version < 3) expected.clip_norm = 0;
+    expected.reward.output = RewardOutput::logprobs;  // the seed's rewards read log-probabilities then
     for (const Setting& s : settings_table()) {
       CAPTURE(s.name());
       if (s.tag) CHECK(setting_text(s, ck.config) == setting_text(s, expected));
@@ -485,8 +543,10 @@ TEST_CASE("checkpoint: files of format versions 1 to 3 still load, field for fie
   restore_optimizer(v3, optimizer);
   save_checkpoint(dir.file("v4.bin"), v3.config, restored, &v3.state, &optimizer);
   const Checkpoint v4 = load_checkpoint(dir.file("v4.bin"));
+  TrainConfig expected = c;
+  expected.reward.output = RewardOutput::logprobs;
   for (const Setting& s : settings_table())
-    if (s.tag) CHECK(setting_text(s, v4.config) == setting_text(s, c));
+    if (s.tag) CHECK(setting_text(s, v4.config) == setting_text(s, expected));
   CHECK(v4.params == params);
   CHECK(v4.optimizer_second == second);
 }
@@ -517,6 +577,10 @@ TEST_CASE("settings: --resume keeps the saved settings but those it may change")
   CHECK(error_of([&] { resumed_settings(saved, settings_from_flags(more), more, "run/last.bin"); }) ==
         "--sigma: cannot be changed when resuming; the run's settings come from run/last.bin (only --data, "
         "--epochs, --threads and --max-minutes may be given)");
+  std::vector<const char*> preset = {"--out", "run", "--resume", "--preset", "torch"};
+  const Flags with_preset(static_cast<int>(preset.size()), preset.data(), 0, valued, switches);
+  CHECK(error_of([&] { resumed_settings(saved, settings_from_flags(with_preset), with_preset, "run/last.bin"); }) ==
+        "--preset: cannot be given when resuming; the run's settings come from run/last.bin");
 }
 
 TEST_CASE("settings: a run's identity: what must agree for an experiment to reuse it") {
@@ -529,12 +593,18 @@ TEST_CASE("settings: a run's identity: what must agree for an experiment to reus
   TrainConfig wider = a;
   wider.model.hidden = 300;
   CHECK(identity_difference(a, wider) == "hidden 256 there, 300 asked");
-  // Every identity setting counts.
+  // Every identity setting counts, where it applies to the run: the reward's
+  // output only for the seed's rewards.
+  const TrainConfig change = parse({"--reward", "change"});
   for (const Setting& s : settings_table()) {
     if (!(s.traits & kIdentity)) continue;
     CAPTURE(s.name());
-    TrainConfig other = a;
-    REQUIRE(set_setting(s, other, other_value(s, a)) == "");
-    CHECK(contains(identity_difference(a, other), s.name() + " "));
+    const TrainConfig& base = s.applies && !s.applies(a) ? change : a;
+    TrainConfig other = base;
+    REQUIRE(set_setting(s, other, other_value(s, base)) == "");
+    CHECK(contains(identity_difference(base, other), s.name() + " "));
   }
+  CHECK(identity_difference(a, parse({"--reward-output", "logprobs"})) == "");
+  CHECK(identity_difference(change, parse({"--reward", "change", "--reward-output", "logprobs"})) ==
+        "--reward-output logits there, logprobs asked");
 }

@@ -318,6 +318,61 @@ TEST_CASE("training: a run resumed from last.bin ends exactly where the uninterr
   CHECK_FALSE(best.has_training_state);
 }
 
+TEST_CASE("training: change-code's z_ref is a function of the settings, fixed across batches, and survives a resume") {
+  TempDir data_dir;
+  write_fake_mnist(data_dir, 10050, 20, 10050);
+  TempDir whole, split;
+  TrainConfig c = small_run(data_dir.path(), whole.path(), 3);
+  c.reward = RewardConfig{RewardKind::change_code, 1.0};
+  // The reference: [batch, A], the same each time it is computed, and set by
+  // the first-epoch images and the initial weights alone.
+  DataSplits data = load_dataset(c.dataset, c.data_dir, c.seed, c.placement, c.model);
+  const Tensor z_ref = change_reference(c, data.train);
+  REQUIRE(z_ref.dim(0) == c.batch);
+  REQUIRE(z_ref.dim(1) == c.model.classes);
+  const Tensor again = change_reference(c, data.train);
+  CHECK(std::memcmp(z_ref.data(), again.data(), z_ref.size() * sizeof(real)) == 0);
+  TrainConfig other_seed = c;
+  other_seed.seed = 6;
+  CHECK(std::memcmp(z_ref.data(), change_reference(other_seed, data.train).data(), z_ref.size() * sizeof(real)) != 0);
+  // Fixed across batches: batch 2's gradient after batch 1 is batch 2's
+  // gradient alone, bit for bit (computing never refreshes z_ref).
+  Parameters params(c.model);
+  params.init_uniform(c.seed);
+  ThreadPool pool(2);
+  std::vector<int> first(c.batch), second(c.batch);
+  for (int j = 0; j < c.batch; ++j) first[j] = j, second[j] = c.batch + 3 * j;
+  BatchGradient both(c.model, c.batch, c.shards, c.reward), alone(c.model, c.batch, c.shards, c.reward);
+  CHECK_THROWS_WITH_AS(both.compute(pool, params, c.loss, data.train, first.data(), 1),
+                       doctest::Contains("change-code needs its reference output first"), std::logic_error);
+  both.set_reference(z_ref);
+  alone.set_reference(z_ref);
+  both.compute(pool, params, c.loss, data.train, first.data(), 1);
+  const EpisodeLoss l2 = both.compute(pool, params, c.loss, data.train, second.data(), 2);
+  const EpisodeLoss l2_alone = alone.compute(pool, params, c.loss, data.train, second.data(), 2);
+  CHECK(l2.reinforce == l2_alone.reinforce);
+  CHECK(flat(both.grads()) == flat(alone.grads()));
+  // The change-code term moves the gradient (against the classification reward's).
+  BatchGradient classify(c.model, c.batch, c.shards);
+  classify.compute(pool, params, c.loss, data.train, second.data(), 2);
+  CHECK(flat(classify.grads()) != flat(alone.grads()));
+  // A resumed run recomputes z_ref and ends where the whole run ends.
+  train(c, false, "whole");
+  TrainConfig part = c;
+  part.out_dir = split.path();
+  part.epochs = 1;
+  train(part, false, "first part");
+  part.epochs = 3;
+  train(part, true, "resumed");
+  const Checkpoint a = load_checkpoint(whole.file("last.bin"));
+  const Checkpoint b = load_checkpoint(split.file("last.bin"));
+  CHECK(a.config.reward.kind == RewardKind::change_code);
+  CHECK(a.state.epochs_done == 3);
+  CHECK(a.params == b.params);
+  CHECK(a.optimizer_first == b.optimizer_first);
+  CHECK(metrics_without_seconds(whole.file("metrics.csv")) == metrics_without_seconds(split.file("metrics.csv")));
+}
+
 TEST_CASE("optimizer: SGD with damped momentum and Adam, one and two steps by hand") {
   // SGD, momentum 0.9, dampening 0.9, lr 0.5, gradient 2 then 4:
   //   v1 = 0.9*0 + 0.1*2 = 0.2,   theta1 = 1 - 0.5*0.2  = 0.9

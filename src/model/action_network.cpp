@@ -11,13 +11,17 @@
 #include "model/action_network.h"
 #include "model/linear.h"
 
-void action_network_forward(const RamParams& p, int B, int H, int A, const real* h, real* logp) {
+void action_network_logits(const RamParams& p, int B, int H, int A, const real* h, real* logits) {
   if (h) {
-    linear_forward(B, h, H, p.action, logp, A);
+    linear_forward(B, h, H, p.action, logits, A);
   } else {
     // h_0 = 0: the logits are b alone.
-    for (int r = 0; r < B; ++r) std::copy(p.action.b, p.action.b + A, logp + static_cast<std::size_t>(r) * A);
+    for (int r = 0; r < B; ++r) std::copy(p.action.b, p.action.b + A, logits + static_cast<std::size_t>(r) * A);
   }
+}
+
+void action_network_forward(const RamParams& p, int B, int H, int A, const real* h, real* logp) {
+  action_network_logits(p, B, H, A, h, logp);
   log_softmax_rows(B, A, logp);
 }
 

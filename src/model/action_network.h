@@ -9,6 +9,9 @@
 
 // h == nullptr stands for h_0 = 0 (the seed's O_0).
 void action_network_forward(const RamParams& p, int B, int H, int A, const real* h, real* logp);
+// The logits h W_a + b alone, before the log_softmax (the seed's code reads
+// them for its rewards).
+void action_network_logits(const RamParams& p, int B, int H, int A, const real* h, real* logits);
 // In place, each of B rows of A values: z -> z - log sum exp(z).
 void log_softmax_rows(int B, int A, real* logp);
 // Loss = sum_b weight * -logp[b, label_b]; adds its gradient into the action

@@ -42,6 +42,9 @@ enum class LocatorKind { linear, lstm };
 // random places has no policy to train: the episode's backward then leaves
 // out REINFORCE and the baseline (ram.cpp).
 enum class LocationSource { policy, random };
+// The REINFORCE baseline (baseline.h): b_t read from h_{t-1} (the PyTorch
+// code, ours), or one learned constant for every t (the Torch code).
+enum class BaselineKind { state, constant };
 // The [., H] column blocks of the core's W_in and W_rec (the RNN's 1, the
 // LSTM's 4 gates), and the core's name in messages: core.cpp's table.
 int core_weight_blocks(CoreKind kind);
@@ -69,6 +72,7 @@ struct ModelConfig {
   CoreKind core = CoreKind::rnn;
   LocatorKind locator = LocatorKind::linear;
   LocationSource locations = LocationSource::policy;
+  BaselineKind baseline = BaselineKind::state;
 
   int glimpse_features() const { return scales * channels * patch * patch; }  // G
   // Whether the images (channels, height, width) and classes agree with other's.

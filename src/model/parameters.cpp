@@ -46,7 +46,7 @@ std::array<LayerSpec, kLayerCount> layer_specs(const ModelConfig& c) {
       {&RamParams::core_rec, "core.rec", H, gates, false},
       {&RamParams::locator, "locator", H, locator_out, true},
       {&RamParams::action, "action", H, c.classes, true},
-      {&RamParams::baseline, "baseline", H, 1, true},
+      {&RamParams::baseline, "baseline", c.baseline == BaselineKind::state ? H : 0, 1, true},
       {&RamParams::locator_rec, "locator.rec", lstm_locator ? 2 : 0, lstm_locator ? locator_out : 0, false},
   }};
 }
@@ -74,14 +74,16 @@ Parameters::Parameters(const ModelConfig& config) : config_(config) {
   flat_.zero();
   std::size_t offset = 0;
   for (const LayerSpec& layer : layers_) {
-    if (layer.in == 0) continue;  // a layer this configuration does not have: no view
+    if (layer.out == 0) continue;  // a layer this configuration does not have: no view
     LinearParams& v = views_.*layer.view;
     v.in = layer.in;
     v.out = layer.out;
-    const std::size_t wsize = static_cast<std::size_t>(layer.in) * layer.out;
-    v.W = flat_.data() + offset;
-    blocks_.push_back({std::string(layer.name) + ".W", offset, wsize});
-    offset += round_up(wsize);
+    if (layer.in > 0) {  // in = 0: a bias alone (the constant baseline), no W block
+      const std::size_t wsize = static_cast<std::size_t>(layer.in) * layer.out;
+      v.W = flat_.data() + offset;
+      blocks_.push_back({std::string(layer.name) + ".W", offset, wsize});
+      offset += round_up(wsize);
+    }
     if (layer.bias) {
       v.b = flat_.data() + offset;
       blocks_.push_back({std::string(layer.name) + ".b", offset, static_cast<std::size_t>(layer.out)});
@@ -118,14 +120,18 @@ void Parameters::drop_panels() {
   }
 }
 
-void Parameters::init_uniform(uint64_t seed, double range) {
+void Parameters::init_uniform(uint64_t seed, double range, InitKind kind) {
   Rng rng(mix_key(seed, 0x1417));
   flat_.zero();  // the padding between blocks stays zero
   for (const ParamBlock& block : blocks_)
     for (std::size_t i = 0; i < block.size; ++i)
       flat_[block.offset + i] = static_cast<real>(rng.uniform(-range, range));
-  // Forget gate (block 1 of i, f, o, u) open at the start: Jozefowicz,
-  // Zaremba, Sutskever 2015.
+  // The Torch code stops here: `param:uniform(-opt.uniform, opt.uniform)`
+  // for every parameter, FastLSTM's forget bias included
+  // (recurrent-visual-attention.lua, every branch of the seed's code).
+  if (kind == InitKind::torch) return;
+  // Ours: the forget gate (block 1 of i, f, o, u) open at the start:
+  // Jozefowicz, Zaremba, Sutskever 2015.
   if (config_.core == CoreKind::lstm)
     for (int j = 0; j < config_.hidden; ++j) views_.core_in.b[config_.hidden + j] = 1;
   if (config_.locator == LocatorKind::lstm)

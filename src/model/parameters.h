@@ -37,12 +37,13 @@ struct RamParams {
   LinearParams locator;    // location network: h -> mu         W [H, 2]    (LSTM: [H, 8])
   LinearParams locator_rec;  // LSTM locator only (no bias)     W [2, 8]
   LinearParams action;     // action network: h_T -> logits     W [H, A]
-  LinearParams baseline;   // baseline: h -> b                  W [H, 1]
+  LinearParams baseline;   // baseline: h -> b                  W [H, 1]    (constant: b alone, no W)
 };
 
 // One layer of RamParams for a configuration: its view, its name (in
 // blocks(), messages and tests), W's shape [in, out], and whether it has a
-// bias. A layer the configuration does not have has in = out = 0.
+// bias. A layer the configuration does not have has in = out = 0; a bias
+// without weights (the constant baseline) has in = 0.
 struct LayerSpec {
   LinearParams RamParams::*view;
   const char* name;
@@ -50,6 +51,11 @@ struct LayerSpec {
   bool bias;
 };
 constexpr int kLayerCount = 9;
+
+// The initial weights (Parameters::init_uniform): the Torch code's uniform
+// draw, with or without our forget-gate bias of 1 (--init).
+enum class InitKind { ours, torch };
+constexpr double kInitRange = 0.1;  // the Torch script's --uniform
 
 // A named slice of the flat buffer, for messages and tests.
 struct ParamBlock {
@@ -72,9 +78,11 @@ class Parameters {
   // list of them, which the layout, the weight panels and the tests walk.
   const std::array<LayerSpec, kLayerCount>& layers() const { return layers_; }
   const std::vector<ParamBlock>& blocks() const { return blocks_; }
-  // Torch's initialisation: every weight and bias uniform in [-0.1, 0.1];
-  // an LSTM core's forget-gate bias then starts at 1.
-  void init_uniform(uint64_t seed, double range = 0.1);
+  // Torch's initialisation: every weight and bias uniform in [-range,
+  // range] (the Torch script's --uniform 0.1). InitKind::ours then starts
+  // the forget-gate biases of the LSTM core and the LSTM locator at 1;
+  // InitKind::torch leaves them uniform too, as the Torch code does.
+  void init_uniform(uint64_t seed, double range = kInitRange, InitKind kind = InitKind::ours);
   const ModelConfig& config() const { return config_; }
   void zero() { flat_.zero(); }
   // Copies W into column panels for every layer with out >=

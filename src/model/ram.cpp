@@ -45,10 +45,13 @@ Episode::Episode(const ModelConfig& c, int cap) : config(c), capacity(cap) {
     for (Tensor& t : dloc_h_turns) t.reshape({cap, 2});
     for (Tensor& t : dloc_c_turns) t.reshape({cap, 2});
     dloc_z.reshape({cap, 8});
+    dloc_h_once.reshape({cap, 2});
+    dloc_c_once.reshape({cap, 2});
   }
   b.reshape({T, cap});
   logp.reshape({cap, c.classes});
   r.reshape({T, cap});
+  immediate.reshape({T, cap});
   O.reshape({T + 1, cap, c.classes});
   R.reshape({T, cap});
   A.reshape({T, cap});
@@ -70,7 +73,7 @@ void Episode::resize(int batch) {
 
 // Step s's rows of a [T, capacity, width] buffer, of which the first B are
 // used, or nullptr for a buffer this configuration does not keep. The
-// per-step scalars (b, r, R, A) and the outputs O are packed instead,
+// per-step scalars (b, r, immediate, R, A) and the outputs O are packed instead,
 // [T, B] and [T + 1, B, A]: they pass rows = B.
 namespace {
 real* rows_of(const Tensor& t, int s, int rows) {
@@ -102,6 +105,7 @@ Step Episode::step(int s) const {
   now.c = rows_of(cell, s, capacity);
   now.h = rows_of(h, s, capacity);
   now.r = rows_of(r, s, B);
+  now.immediate = rows_of(immediate, s, B);
   now.R = rows_of(R, s, B);
   now.A = rows_of(A, s, B);
   return now;
@@ -132,6 +136,14 @@ StepGrads Episode::grads(int s) const {
   return d;
 }
 
+StepGrads Episode::step_only_grads(int s) const {
+  StepGrads d = grads(s);
+  d.dloc_h_prev = d.dloc_c_prev = nullptr;
+  d.dloc_h = const_cast<real*>(dloc_h_once.data());
+  d.dloc_c = const_cast<real*>(dloc_c_once.data());
+  return d;
+}
+
 void Episode::draw_locations(int j, uint64_t stream, Locations where) {
   location_draws(where, stream, config.glimpses, noise.data() + 2 * j, 2 * static_cast<std::size_t>(capacity));
 }
@@ -151,14 +163,14 @@ void episode_forward(const Parameters& params, Episode& ep, Locations where) {
   const Step last = ep.step(T - 1);
   action_network_forward(p, B, H, A, last.h, ep.logp.data());  // logp = f_a(h_T)
   if (ep.reward.kind != RewardKind::classify || ep.all_outputs) {
-    // The seed's rewards read the classifier on every state, O_t = f_a(h_t):
-    // O_0 = f_a(h_0 = 0) = log_softmax(b_a) from the zero state, then
-    // h_1..h_{T-1}; O_T is logp, computed above.
-    for (int s = -1; s + 1 < T; ++s) {
+    // The seed's rewards read the classifier on every state h_0..h_T: its
+    // logits O_t = h_t W_a + b_a (O_0 = b_a from h_0 = 0), or its
+    // log-probabilities log_softmax of them, as ep.reward.output says.
+    for (int s = -1; s < T; ++s) {
       const Step now = ep.step(s);
-      action_network_forward(p, B, H, A, now.h, now.O);
+      action_network_logits(p, B, H, A, now.h, now.O);
+      if (ep.reward.output == RewardOutput::logprobs) log_softmax_rows(B, A, now.O);
     }
-    std::copy(ep.logp.data(), ep.logp.data() + static_cast<std::size_t>(B) * A, last.O);
   }
 }
 
@@ -167,6 +179,10 @@ void episode_rewards(Episode& ep) {
   classification_reward(B, T, A, ep.logp.data(), ep.labels.data(), ep.r.data());
   if (ep.reward.kind == RewardKind::change) output_change_reward(B, T, A, ep.O.data(), ep.reward.coef, ep.r.data());
   if (ep.reward.kind == RewardKind::lowstd) low_std_reward(B, T, A, ep.O.data(), ep.reward.coef, ep.r.data());
+  if (ep.reward.kind == RewardKind::change_code) {
+    if (!ep.reference) throw std::logic_error("episode_rewards: change-code needs the reference output z_ref");
+    reference_change_reward(B, T, A, ep.O.data(), ep.reference, ep.reward.coef, ep.immediate.data());
+  }
   returns_from_rewards(B, T, ep.r.data(), ep.R.data());
   reinforce_advantage(B, T, ep.R.data(), ep.b.data(), ep.A.data());
 }
@@ -204,7 +220,10 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
     glimpse_network_backward(c, p, dp, now, d);         // dg_t -> f_g; stops at rho_t, l_t
     if (policy_looked) {
       loss.reinforce += reinforce_backward(c, p, dp, prev, now, weights, batch_total, d);  // seed eq. 1
-      loss.baseline += baseline_backward(c, p, dp, prev, now, weights.baseline * per_image, d);
+      if (ep.reward.kind == RewardKind::change_code)  // the seed's code: c_t into step t's locator alone
+        loss.reinforce += immediate_reinforce_backward(c, p, dp, prev, now, ep.step_only_grads(s));
+      if (baseline_regressed_at(c, s))
+        loss.baseline += baseline_backward(c, p, dp, prev, now, weights.baseline * per_image, d);
     }
   }
   core_weight_gradients(c, p, dp, ep);  // the recurrent cores' weights, over all T steps at once

@@ -27,6 +27,11 @@ struct Episode {
   Step step(int s) const;
   // The backward scratch of step s; its views into step s - 1 are nullptr at s = 0.
   StepGrads grads(int s) const;
+  // The scratch of a locator gradient that stays within step s (the
+  // change-code term): grads(s) with the LSTM locator's views into step
+  // s - 1 nullptr, and its dloc_h, dloc_c buffers of their own. (The stop at
+  // h_{t-1} is immediate_reinforce_backward's.)
+  StepGrads step_only_grads(int s) const;
   // The policy's draws for image row j over all T glimpses, from its own
   // random stream (location_draws): what Locations::sample and
   // Locations::given read.
@@ -55,10 +60,12 @@ struct Episode {
   Tensor b;        // [T, B] baseline b_t, from h_{t-1} (packed: row s at s*B)
   Tensor logp;     // [B, A] log-probabilities from h_T
   // Rewards.
-  RewardConfig reward;  // what episode_rewards pays
-  Tensor O;        // [T + 1, B, A] action network on every h_t (change and lowstd rewards, or all_outputs; packed)
+  RewardConfig reward;  // what episode_rewards pays, and what O holds (reward.output)
+  Tensor O;        // [T + 1, B, A] action network on every h_t (the seed's rewards, or all_outputs; packed)
   bool all_outputs = false;  // fill O whatever the reward (the per-glimpse figures)
+  const real* reference = nullptr;  // [B, A] change-code: z_ref's rows for this episode's images
   Tensor r;        // [T, B] reward of each step (packed)
+  Tensor immediate;  // [T, B] change-code: c_t, paid to each step alone (packed)
   Tensor R;        // [T, B] return R_t (packed)
   Tensor A;        // [T, B] advantage R_t - b_t (packed)
   // Backward scratch, named per step by grads(s). The gradients of a state
@@ -72,13 +79,15 @@ struct Episode {
   Tensor db, w;         // [B]
   Tensor dloc_h_turns[2], dloc_c_turns[2];  // [B, 2] LSTM locator only
   Tensor dloc_z;                            // [B, 8] LSTM locator only
+  Tensor dloc_h_once, dloc_c_once;          // [B, 2] LSTM locator only: step_only_grads' own
 };
 
 // Runs T glimpses, looking where `where` says (location_network.h): at the
 // policy's mean, at a sample drawn with the standard normals in ep.noise, or
 // at the locations in ep.noise.
 void episode_forward(const Parameters& params, Episode& ep, Locations where);
-// Rewards (as ep.reward says), returns and advantages of the episode just run.
+// Rewards (as ep.reward says), returns and advantages of the episode just
+// run; change-code also its immediate rewards, against ep.reference.
 void episode_rewards(Episode& ep);
 // The hybrid loss and its gradient, added into `grads`. Each image's terms
 // are scaled by weights / batch_total. Uses ep.R and ep.A as constants. A

@@ -42,3 +42,13 @@ double gaussian_log_prob(const real* l_raw, const real* mu, double sigma);
 // d.dh_prev only with reinforce_into_core. Returns the step's surrogate loss.
 double reinforce_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, const Step& prev,
                           const Step& now, const LossWeights& weights, int batch_total, const StepGrads& d);
+// The change reward as the seed's code ran it (--reward change-code), at
+// step t: the surrogate -sum_b c_b log pi(now.l_raw_b | now.mu_b) with
+// c = now.immediate, the reward of step t alone: no return, no baseline, not
+// divided by the batch. Its gradient trains the locator through step t
+// alone: nothing into h_{t-1} (d.dh_prev is left alone), and the LSTM
+// locator's d.dloc_h, d.dloc_c are this term's own scratch (zeroed here)
+// with d.dloc_h_prev, d.dloc_c_prev nullptr (Episode::step_only_grads).
+// Returns the surrogate.
+double immediate_reinforce_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad,
+                                    const Step& prev, const Step& now, const StepGrads& d);

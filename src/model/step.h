@@ -37,8 +37,9 @@ struct Step {
   real* c = nullptr;          // [B, H] LSTM core only: the cell c_t
   real* h = nullptr;          // [B, H] the state h_t
   // The classifier on h_t and the rewards (action_network.h, rewards.h).
-  real* O = nullptr;          // [B, A] log_softmax(h_t W_a + b_a), when the episode keeps it
+  real* O = nullptr;          // [B, A] the classifier's output on h_t (logits or log-probabilities), when kept
   real* r = nullptr;          // [B] reward r_t
+  real* immediate = nullptr;  // [B] change-code: c_t, paid to l_t alone (rewards.h)
   real* R = nullptr;          // [B] return R_t
   real* A = nullptr;          // [B] advantage R_t - b_t
 };

@@ -2,8 +2,10 @@
 // Recurrent Attentive Models", sections 2.3 and 2.4), each redrawn from runs
 // trained here:
 //
-//   fig2      mean ||O_t - O_{t-1}||_2 after each glimpse, for a model trained
-//             with the output-change reward (seed eq. 2) and one trained with
+//   fig2      mean ||O_t - O_{t-1}||_2 after each glimpse (seed eq. 2), and
+//             in fig2-reference the mean distance ||O_t - z_ref||_2 the seed's
+//             code paid, for models trained with the change reward of
+//             equation 2, the change reward as the seed's code ran it, and
 //             the classification reward alone (seed fig. 2).
 //   fig3      the classifier's NLL after each glimpse, looking where the
 //             trained policy looks or at uniformly random places, for the
@@ -11,9 +13,10 @@
 //   fig4      test accuracy per epoch: the Torch RAM (linear locator), the
 //             seed's LSTM locator, and an LSTM core, on MNIST and CIFAR-10,
 //             over several seeds (seed figs. 4 and 5).
-//   collapse  test accuracy per epoch under the change and low-std rewards
-//             against the classification reward (seed section 2.3: "climbed
-//             to over 50 % but abruptly fell to 10 or 11 % by the tenth epoch").
+//   collapse  test accuracy per epoch under both change rewards (equation 2,
+//             and the seed's code) and the low-std reward, against the
+//             classification reward (seed section 2.3: "climbed to over 50 %
+//             but abruptly fell to 10 or 11 % by the tenth epoch").
 //   ram-tables  the RAM paper's tables: test error against the number of
 //             glimpses on 28x28 MNIST, 60x60 translated and cluttered MNIST
 //             (with the 8-random-glimpses control) and 100x100 cluttered
@@ -23,8 +26,10 @@
 // DIR/runs/<data set>-<variant>-e<epochs>-s<seed>, every run of ram-tables in
 // DIR/runs/<table>-<row>-s<seed>, so experiments with the same settings share
 // runs, a finished run is reused and an interrupted one resumes from its
-// last.bin. The per-glimpse figures read the final weights (last.bin), the
-// accuracy curves and the tables read metrics.csv.
+// last.bin. An experiment first lists its runs, then trains them (or, with
+// --print-commands, prints the `ram train` command of each for the user to
+// run anywhere), then draws from them: the per-glimpse figures read the final
+// weights (last.bin), the accuracy curves and the tables read metrics.csv.
 #include "tools/experiments.h"
 
 #include <algorithm>
@@ -64,6 +69,8 @@ const Variant kLstmLocator{"lstm-locator", "lstm-locator", "LSTM locator (seed)"
                            RewardKind::classify};
 const Variant kLstmCore{"lstm-core", "lstm-core", "LSTM core", CoreKind::lstm, LocatorKind::linear, RewardKind::classify};
 const Variant kChange{"change", "change", "change reward (seed eq. 2)", CoreKind::rnn, LocatorKind::linear, RewardKind::change};
+const Variant kChangeCode{"change-code", "change-code", "change reward (seed's code)", CoreKind::rnn,
+                          LocatorKind::linear, RewardKind::change_code};
 const Variant kLowStd{"lowstd", "lowstd", "low-std reward (seed code)", CoreKind::rnn, LocatorKind::linear,
                       RewardKind::lowstd};
 
@@ -116,21 +123,48 @@ Checkpoint load_same_run(const TrainConfig& c) {
   return saved;
 }
 
+// One training run of an experiment, and what it is called in messages.
+struct Run {
+  TrainConfig config;
+  std::string what;
+};
+
+enum class RunState { absent, partial, finished };
+
+// Whether the run's directory holds nothing, an interrupted run or a
+// finished one; refuses a run made with other settings.
+RunState run_state(const TrainConfig& c) {
+  if (!fs::exists(c.out_dir + "/last.bin")) return RunState::absent;
+  return run_finished(load_same_run(c), c) ? RunState::finished : RunState::partial;
+}
+
 // Trains the run unless a finished one with the same settings is there.
-void ensure_run(const TrainConfig& c, int index, int total, const std::string& what) {
-  const std::string last = c.out_dir + "/last.bin";
-  bool resume = false;
-  if (fs::exists(last)) {
-    const Checkpoint saved = load_same_run(c);
-    if (run_finished(saved, c)) {
-      std::printf("[%d/%d] %s: finished run in %s, reused\n", index, total, what.c_str(), c.out_dir.c_str());
-      return;
-    }
-    resume = true;
+void ensure_run(const Run& run, int index, int total) {
+  const TrainConfig& c = run.config;
+  const RunState state = run_state(c);
+  if (state == RunState::finished) {
+    std::printf("[%d/%d] %s: finished run in %s, reused\n", index, total, run.what.c_str(), c.out_dir.c_str());
+    return;
   }
-  std::printf("[%d/%d] %s: %s %s\n", index, total, what.c_str(), resume ? "resuming" : "training", c.out_dir.c_str());
+  const bool resume = state == RunState::partial;
+  std::printf("[%d/%d] %s: %s %s\n", index, total, run.what.c_str(), resume ? "resuming" : "training",
+              c.out_dir.c_str());
   std::fflush(stdout);
-  train(c, resume, "ram experiment: " + what);
+  train(c, resume, "ram experiment: " + run.what);
+}
+
+// The `ram train` command that makes the run (or finishes an interrupted
+// one): the settings line of command.txt, so that the experiment then finds
+// the run with its own settings and reuses it.
+std::string train_command(const std::string& program, const TrainConfig& c, RunState state) {
+  if (state == RunState::partial) {
+    // --epochs and --max-minutes are not the run's identity: a resume is
+    // told them again.
+    std::string command = program + " train --resume --epochs " + std::to_string(c.epochs);
+    if (c.max_minutes > 0) command += " --max-minutes " + setting_text(*find_setting("--max-minutes"), c);
+    return command + " --out " + c.out_dir;
+  }
+  return program + " train " + settings_command_line(c);
 }
 
 // 1 - test_error of every epoch, from RUN_DIR/metrics.csv.
@@ -247,10 +281,12 @@ std::vector<double> range_1_to(int n) {
 
 // The training settings the runs share, for the figure's subtitle.
 std::string setup_note(const TrainConfig& c) {
-  char s[160];
-  std::snprintf(s, sizeof s, "%s lr %g, batch %d, %d glimpses, sigma %g, REINFORCE %s",
+  char s[200];
+  std::snprintf(s, sizeof s, "%s lr %g, batch %d, %d glimpses, sigma %g, REINFORCE %s%s%s",
                 c.optimizer.kind == OptimizerKind::adam ? "Adam" : "SGD", c.optimizer.lr, c.batch, c.model.glimpses,
-                c.model.sigma, c.loss.reinforce_into_core ? "into the core (Torch)" : "stopped at the core");
+                c.model.sigma, c.loss.reinforce_into_core ? "into the core (Torch)" : "stopped at the core",
+                c.model.baseline == BaselineKind::constant ? ", constant baseline" : "",
+                c.init == InitKind::torch ? ", Torch init" : "");
   return s;
 }
 
@@ -258,30 +294,35 @@ std::string seeds_note(int seeds) {
   return seeds > 1 ? " (mean, band: range over " + std::to_string(seeds) + " seeds)" : "";
 }
 
-// The accuracy-per-epoch experiments (fig4, collapse): train every variant
-// for every seed, then one figure per data set. Prints the last epoch's
+// The accuracy-per-epoch experiments (fig4, collapse): every variant for
+// every seed, on every data set, seed by seed, so that an interrupted
+// experiment has whole seeds done.
+std::vector<Run> accuracy_runs(const ExperimentConfig& e, const std::vector<Variant>& variants) {
+  std::vector<Run> runs;
+  for (const std::string& dataset : e.datasets)
+    for (int seed = 1; seed <= e.seeds; ++seed)
+      for (const Variant& v : variants)
+        runs.push_back({run_config(e, dataset, v, seed),
+                        e.name + " " + dataset + " " + v.name + " seed " + std::to_string(seed)});
+  return runs;
+}
+
+// One figure per data set from the finished runs; prints the last epoch's
 // accuracy of each curve.
-void accuracy_experiment(const ExperimentConfig& e, const std::vector<Variant>& variants, const std::string& name,
-                         const std::string& what) {
-  const int total = static_cast<int>(e.datasets.size() * variants.size()) * e.seeds;
-  int index = 0;
+void accuracy_figures(const ExperimentConfig& e, const std::vector<Variant>& variants, const std::string& what) {
   for (const std::string& dataset : e.datasets) {
     std::vector<Curve> curves;
     for (const Variant& v : variants) curves.push_back({v.name, v.label, range_1_to(e.epochs), {}});
-    // Seed by seed, so that an interrupted experiment has whole seeds done.
     for (int seed = 1; seed <= e.seeds; ++seed)
-      for (std::size_t k = 0; k < variants.size(); ++k) {
-        const TrainConfig c = run_config(e, dataset, variants[k], seed);
-        ensure_run(c, ++index, total, e.name + " " + dataset + " " + variants[k].name + " seed " + std::to_string(seed));
-        curves[k].per_seed.push_back(test_accuracy(c.out_dir, e.epochs));
-      }
-    const std::string file = e.datasets.size() > 1 || name == "fig4" ? name + "-" + dataset : name;
+      for (std::size_t k = 0; k < variants.size(); ++k)
+        curves[k].per_seed.push_back(test_accuracy(run_config(e, dataset, variants[k], seed).out_dir, e.epochs));
+    const std::string file = e.datasets.size() > 1 || e.name == "fig4" ? e.name + "-" + dataset : e.name;
     write_figure(e.out_dir, file, what + ", " + dataset_title(dataset) + seeds_note(e.seeds), setup_note(e.base),
                  "epoch", "test accuracy", curves);
     for (const Curve& c : curves) {
       const std::size_t last = c.x.size() - 1;
       std::printf("%s %s %s: test accuracy at epoch %d: mean %.4f, min %.4f, max %.4f; best epoch mean %.4f\n",
-                  name.c_str(), dataset.c_str(), c.name.c_str(), e.epochs, c.mean(last), c.min(last), c.max(last),
+                  e.name.c_str(), dataset.c_str(), c.name.c_str(), e.epochs, c.mean(last), c.min(last), c.max(last),
                   [&] {
                     double best = 0;
                     for (std::size_t i = 0; i <= last; ++i) best = std::max(best, c.mean(i));
@@ -292,38 +333,49 @@ void accuracy_experiment(const ExperimentConfig& e, const std::vector<Variant>& 
 }
 
 // The per-glimpse experiments (fig2, fig3): train, then measure each model.
+enum class Measure { change, reference, nll };
 struct Measured {
   const Variant* variant;
   Locations where;
   std::string name, label;
 };
 
-void glimpse_experiment(const ExperimentConfig& e, const std::vector<Variant>& variants,
-                        const std::vector<Measured>& measures, bool nll, const std::string& title,
-                        const std::string& y_label) {
+std::vector<Run> glimpse_runs(const ExperimentConfig& e, const std::vector<Variant>& variants) {
+  std::vector<Run> runs;
   const std::string dataset = e.datasets.front();
-  const int total = static_cast<int>(variants.size()) * e.seeds;
-  int index = 0;
+  for (int seed = 1; seed <= e.seeds; ++seed)
+    for (const Variant& v : variants)
+      runs.push_back({run_config(e, dataset, v, seed),
+                      e.name + " " + dataset + " " + v.name + " seed " + std::to_string(seed)});
+  return runs;
+}
+
+// One figure, NAME.csv and NAME.png, of one measure over the models.
+void glimpse_figure(const ExperimentConfig& e, const std::string& name, const std::vector<Measured>& measures,
+                    Measure measure, const std::string& title, const std::string& y_label) {
+  const std::string dataset = e.datasets.front();
   std::vector<Curve> curves;
   for (const Measured& m : measures) curves.push_back({m.name, m.label, {}, {}});
   for (int seed = 1; seed <= e.seeds; ++seed) {
-    for (const Variant& v : variants)
-      ensure_run(run_config(e, dataset, v, seed), ++index, total,
-                 e.name + " " + dataset + " " + v.name + " seed " + std::to_string(seed));
     for (std::size_t k = 0; k < measures.size(); ++k) {
       const TrainConfig c = run_config(e, dataset, *measures[k].variant, seed);
       const TrainedModel trained = load_trained(c.out_dir + "/last.bin");
       const ModelConfig& model = trained.config.model;
+      // The seed's code's reference output, as that run's training made it.
+      Tensor z_ref;
+      if (measure == Measure::reference) z_ref = change_reference(trained.config, trained.data.train);
       const GlimpseCurves g = glimpse_curves(trained.params, model, trained.data.test, e.images, measures[k].where,
-                                             mix_key(static_cast<uint64_t>(seed), 0x72616e646f6d));  // "random"
+                                             mix_key(static_cast<uint64_t>(seed), 0x72616e646f6d),  // "random"
+                                             trained.config.reward.output,
+                                             measure == Measure::reference ? &z_ref : nullptr);
       curves[k].x = range_1_to(model.glimpses);
-      curves[k].per_seed.push_back(nll ? g.nll : g.change);
+      curves[k].per_seed.push_back(measure == Measure::nll ? g.nll : measure == Measure::change ? g.change : g.reference);
     }
   }
-  write_figure(e.out_dir, e.name, title + ", " + dataset_title(dataset) + seeds_note(e.seeds),
+  write_figure(e.out_dir, name, title + ", " + dataset_title(dataset) + seeds_note(e.seeds),
                setup_note(e.base) + ", " + std::to_string(e.epochs) + " epochs", "glimpse t", y_label, curves);
   for (const Curve& c : curves) {
-    std::printf("%s %s:", e.name.c_str(), c.name.c_str());
+    std::printf("%s %s:", name.c_str(), c.name.c_str());
     for (std::size_t i = 0; i < c.x.size(); ++i) std::printf(" %.4f", c.mean(i));
     std::printf("\n");
   }
@@ -700,8 +752,31 @@ void write_tables_page(const std::string& dir, const std::vector<RowOutcome>& ro
   write_file_atomically(path, page);
 }
 
+// --print-commands: one `ram train` command a line on stdout for every run
+// not yet finished, for `parallel -j N < FILE` or a job array; what is
+// already done is said on stderr.
+void print_run_commands(const ExperimentConfig& e, const std::vector<Run>& runs) {
+  int finished = 0;
+  for (const Run& run : runs) {
+    const RunState state = run_state(run.config);
+    if (state == RunState::finished) {
+      ++finished;
+      continue;
+    }
+    std::printf("%s\n", train_command(e.program, run.config, state).c_str());
+  }
+  std::fprintf(stderr, "%s: %zu runs, %d finished; then `ram experiment %s --out %s` with the same flags draws them\n",
+               e.name.c_str(), runs.size(), finished, e.name.c_str(), e.out_dir.c_str());
+}
+
 void ram_tables_experiment(const ExperimentConfig& e) {
   const std::vector<TableRun> runs = table_runs(e);
+  if (e.print_commands) {
+    std::vector<Run> listed;
+    for (const TableRun& run : runs) listed.push_back({run.config, run.config.out_dir});
+    print_run_commands(e, listed);
+    return;
+  }
   std::vector<RowOutcome> rows;
   for (const PaperRow& row : paper_rows()) rows.push_back({&row, {}, {}});
   const int total = static_cast<int>(runs.size());
@@ -711,7 +786,7 @@ void ram_tables_experiment(const ExperimentConfig& e) {
     const std::string what = std::string("ram-tables ") + run.row->table->name + " " + run.row->name + " seed " +
                              std::to_string(run.seed);
     ++index;
-    if (!e.collect_only) ensure_run(run.config, index, total, what);
+    if (!e.collect_only) ensure_run(Run{run.config, what}, index, total);
     r.runs.push_back(&run);
     r.outcomes.push_back(collect_run(run.config));
     if (!r.outcomes.back().finished) {
@@ -744,19 +819,35 @@ void ram_tables_experiment(const ExperimentConfig& e) {
   }
   if (missing) std::printf("ram-tables: %d of %d runs not finished\n", missing, total);
 }
+// The models fig2 compares, and fig3's.
+const std::vector<Variant> kFig2Variants = {kClassify, kChange, kChangeCode};
+const std::vector<Measured> kFig2Measures = {{&kChange, Locations::mean, "change", "change reward (seed eq. 2)"},
+                                             {&kChangeCode, Locations::mean, "change-code", "change reward (seed's code)"},
+                                             {&kClassify, Locations::mean, "classify", "classification reward (RAM)"}};
+const std::vector<Variant> kFig3Variants = {kLinear, kLstmLocator};
+const std::vector<Measured> kFig3Measures = {{&kLinear, Locations::mean, "linear-trained", "linear locator, trained"},
+                                             {&kLinear, Locations::given, "linear-random", "linear locator, random"},
+                                             {&kLstmLocator, Locations::mean, "lstm-trained", "LSTM locator, trained"},
+                                             {&kLstmLocator, Locations::given, "lstm-random", "LSTM locator, random"}};
+const std::vector<Variant> kFig4Variants = {kLinear, kLstmLocator, kLstmCore};
+const std::vector<Variant> kCollapseVariants = {kClassify, kChange, kChangeCode, kLowStd};
 
 }  // namespace
 
 GlimpseCurves glimpse_curves(const Parameters& params, const ModelConfig& config, const Dataset& data, int images,
-                             Locations where, uint64_t seed) {
+                             Locations where, uint64_t seed, RewardOutput output, const Tensor* z_ref) {
   const int T = config.glimpses, A = config.classes, chunk = 100;
   const int n_images = std::min(images, data.count);
   if (n_images < 1) throw std::invalid_argument("glimpse_curves: no images to measure");
+  if (z_ref && z_ref->dim(1) != A) throw std::invalid_argument("glimpse_curves: z_ref must have one column per class");
   GlimpseCurves result;
   result.change.assign(T, 0.0);
   result.nll.assign(T, 0.0);
+  if (z_ref) result.reference.assign(T, 0.0);
   Episode ep(config, chunk);
   ep.all_outputs = true;
+  ep.reward.output = output;
+  std::vector<real> logp(A);
   for (int begin = 0; begin < n_images; begin += chunk) {
     const int n = std::min(chunk, n_images - begin);
     ep.resize(n);
@@ -769,19 +860,31 @@ GlimpseCurves glimpse_curves(const Parameters& params, const ModelConfig& config
     episode_forward(params, ep, where);
     // O is packed [T + 1, n, A]: O_t of image j at (t * n + j) * A.
     const real* O = ep.O.data();
+    auto distance = [A](const real* x, const real* y) {
+      double sq = 0;
+      for (int a = 0; a < A; ++a) sq += (static_cast<double>(x[a]) - y[a]) * (x[a] - y[a]);
+      return std::sqrt(sq);
+    };
     for (int t = 1; t <= T; ++t)
       for (int j = 0; j < n; ++j) {
         const real* now = O + (static_cast<std::size_t>(t) * n + j) * A;
         const real* before = O + (static_cast<std::size_t>(t - 1) * n + j) * A;
-        double sq = 0;
-        for (int a = 0; a < A; ++a) sq += (static_cast<double>(now[a]) - before[a]) * (now[a] - before[a]);
-        result.change[t - 1] += std::sqrt(sq);
-        result.nll[t - 1] -= now[ep.labels[j]];
+        result.change[t - 1] += distance(now, before);
+        if (z_ref) {
+          // The evaluation batch of the seed's code is its training batch:
+          // image j meets the reference row j mod batch.
+          const int row = (begin + j) % z_ref->dim(0);
+          result.reference[t - 1] += distance(now, z_ref->data() + static_cast<std::size_t>(row) * A);
+        }
+        std::copy(now, now + A, logp.begin());
+        if (output == RewardOutput::logits) log_softmax_rows(1, A, logp.data());
+        result.nll[t - 1] -= logp[ep.labels[j]];
       }
   }
   for (int t = 0; t < T; ++t) {
     result.change[t] /= n_images;
     result.nll[t] /= n_images;
+    if (z_ref) result.reference[t] /= n_images;
   }
   return result;
 }
@@ -823,23 +926,30 @@ void run_experiment(ExperimentConfig e) {
   if (e.datasets.empty()) e.datasets = d->second.datasets;
   if (e.name != "fig4" && e.name != "collapse" && e.datasets.size() != 1)
     throw std::invalid_argument("--datasets: " + e.name + " draws one data set");
-  create_out_dir();
+
+  const std::vector<Run> runs = e.name == "fig4"       ? accuracy_runs(e, kFig4Variants)
+                                : e.name == "collapse" ? accuracy_runs(e, kCollapseVariants)
+                                : e.name == "fig2"     ? glimpse_runs(e, kFig2Variants)
+                                                       : glimpse_runs(e, kFig3Variants);
+  if (e.print_commands) {
+    print_run_commands(e, runs);
+    return;
+  }
+  std::error_code ec;
+  fs::create_directories(e.out_dir + "/runs", ec);
+  if (ec) throw std::runtime_error(e.out_dir + ": cannot create the directory: " + ec.message());
+  for (std::size_t i = 0; i < runs.size(); ++i) ensure_run(runs[i], static_cast<int>(i) + 1, static_cast<int>(runs.size()));
 
   if (e.name == "fig4") {
-    accuracy_experiment(e, {kLinear, kLstmLocator, kLstmCore}, "fig4", "Test accuracy");
+    accuracy_figures(e, kFig4Variants, "Test accuracy");
   } else if (e.name == "collapse") {
-    accuracy_experiment(e, {kClassify, kChange, kLowStd}, "collapse", "Test accuracy by reward");
+    accuracy_figures(e, kCollapseVariants, "Test accuracy by reward");
   } else if (e.name == "fig2") {
-    glimpse_experiment(e, {kClassify, kChange},
-                       {{&kChange, Locations::mean, "change", "change reward (seed eq. 2)"},
-                        {&kClassify, Locations::mean, "classify", "classification reward (RAM)"}},
-                       false, "Output change per glimpse", "mean ||O_t - O_t-1||");
+    glimpse_figure(e, "fig2", kFig2Measures, Measure::change, "Output change per glimpse (seed eq. 2)",
+                   "mean ||O_t - O_t-1||");
+    glimpse_figure(e, "fig2-reference", kFig2Measures, Measure::reference,
+                   "Distance from the first output (the seed's code)", "mean ||O_t - z_ref||");
   } else {
-    glimpse_experiment(e, {kLinear, kLstmLocator},
-                       {{&kLinear, Locations::mean, "linear-trained", "linear locator, trained"},
-                        {&kLinear, Locations::given, "linear-random", "linear locator, random"},
-                        {&kLstmLocator, Locations::mean, "lstm-trained", "LSTM locator, trained"},
-                        {&kLstmLocator, Locations::given, "lstm-random", "LSTM locator, random"}},
-                       true, "Classifier NLL per glimpse", "NLL of the true class");
+    glimpse_figure(e, "fig3", kFig3Measures, Measure::nll, "Classifier NLL per glimpse", "NLL of the true class");
   }
 }

@@ -36,8 +36,11 @@ const char* kUsage = R"(usage:
             --resume: continue the run in RUN_DIR from last.bin
   ram eval  --checkpoint RUN_DIR/model.bin [--split valid|test] [--data DIR] [--threads N]
   ram experiment NAME --out DIR [--epochs N] [--seeds K] [--datasets A,B] [--images N]
-            [--mnist DIR] [--cifar10 DIR] [--fashion-mnist DIR] [train flags shared by its runs]
+            [--mnist DIR] [--cifar10 DIR] [--fashion-mnist DIR] [--print-commands]
+            [train flags shared by its runs]
             NAME: fig2, fig3, fig4 or collapse (docs/results.md), ram-tables (docs/results/ram-tables.md)
+            --print-commands: print a `ram train` command per run left to train, and stop;
+            run them anywhere (parallel -j N < FILE), then the same command draws
             ram-tables: [--minutes M] each run's budget (15); [--collect-only] report unfinished runs,
             train none; --seeds K: at least K seeds per row (3 for the headline rows, 1 for the others)
   ram show  --checkpoint RUN_DIR/model.bin [--out FILE.png] [--animate DIR] [--gif FILE.gif] [--count N]
@@ -102,7 +105,8 @@ int command_experiment(int argc, char** argv) {
   // experiment's to set; the other train flags set what its runs share.
   std::set<std::string> own = {"--out", "--epochs", "--seeds", "--datasets", "--images", "--minutes"};
   for (const std::string& name : dataset_names()) own.insert("--" + name);
-  const Flags f(argc, argv, 3, joined(setting_flags(), own), joined(setting_switches(), {"--collect-only"}));
+  const Flags f(argc, argv, 3, joined(setting_flags(), own),
+                joined(setting_switches(), {"--collect-only", "--print-commands"}));
   for (const Setting& s : settings_table())
     if (s.flag && (s.traits & kPerRun) && !own.count(s.flag) && f.has(s.flag))
       throw UsageError(std::string(s.flag) + ": set by the experiment for each of its runs (use --datasets, "
@@ -118,6 +122,8 @@ int command_experiment(int argc, char** argv) {
   e.images = f.integer("--images", e.images, 1, 1000000);
   e.minutes = f.number("--minutes", 0, 0.01, 1e6);
   e.collect_only = f.has("--collect-only");
+  e.print_commands = f.has("--print-commands");
+  e.program = argv[0];
   std::stringstream names(f.text("--datasets", ""));
   for (std::string name; std::getline(names, name, ',');) {
     if (!is_known_dataset(name))

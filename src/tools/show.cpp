@@ -202,7 +202,7 @@ void run_show(const ShowConfig& config) {
   const TrainConfig& c = trained.config;
   const DataSplits& data = trained.data;
   Parameters& params = trained.params;
-  if (config.untrained) params.init_uniform(config.seed);
+  if (config.untrained) params.init_uniform(config.seed, kInitRange, c.init);
   const bool random_places = c.model.locations == LocationSource::random;
   if (random_places && config.sample)
     throw std::invalid_argument("--sample: " + config.checkpoint +
@@ -213,6 +213,7 @@ void run_show(const ShowConfig& config) {
   const int n = std::min(config.count, data.test.count);
   Episode ep(c.model, n);
   ep.all_outputs = true;
+  ep.reward.output = RewardOutput::logprobs;  // the guesses below read probabilities
   ep.resize(n);
   for (int j = 0; j < n; ++j) {
     ep.images[j] = data.test.image(j);

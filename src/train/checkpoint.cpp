@@ -121,8 +121,9 @@ class Reader {
 };
 
 // Version 4: the settings as "tag=value" records (settings.h). A setting the
-// file lacks keeps its default, derived from the others where it follows
-// them, so that adding a setting never changes the layout.
+// file lacks keeps its default (or its value before it existed,
+// Setting::absent), derived from the others where it follows them, so that
+// adding a setting never changes the layout.
 void read_settings(Reader& r, TrainConfig& c) {
   const uint32_t n = r.value<uint32_t>("settings");
   if (n > 10000) throw std::runtime_error(r.path() + ": " + std::to_string(n) + " settings, too many");
@@ -138,7 +139,7 @@ void read_settings(Reader& r, TrainConfig& c) {
     if (!problem.empty()) throw std::runtime_error(r.path() + ": setting '" + tag + "': " + problem);
   }
   for (const Setting& s : settings_table())
-    if (s.tag && !seen.count(s.tag) && !s.derive) set_setting(s, c, s.fallback);
+    if (s.tag && !seen.count(s.tag) && !s.derive) set_setting(s, c, s.absent ? s.absent : s.fallback);
   for (const Setting& s : settings_table())
     if (s.tag && !seen.count(s.tag) && s.derive) s.derive(c);
 }
@@ -166,6 +167,9 @@ void read_run_and_model(Reader& r, TrainConfig& c) {
   m.locator = static_cast<LocatorKind>(r.integer("locator", 0, 1));
   m.unit_pixels = r.number("unit_pixels");
   m.sigma = r.number("sigma");
+  // Settings added since version 4, as the runs of that time had them.
+  for (const Setting& s : settings_table())
+    if (s.absent) set_setting(s, c, s.absent);
 }
 
 // Versions 1 to 3, after the parameters of a file with training state: the

@@ -22,12 +22,16 @@ void lr_for_optimizer(TrainConfig& c) { c.optimizer.lr = c.optimizer.kind == Opt
 // Torch's dpnn damps the momentum by the momentum factor itself.
 void damp_by_momentum(TrainConfig& c) { c.optimizer.dampening = c.optimizer.momentum; }
 void decay_over_run(TrainConfig& c) { c.optimizer.decay_epochs = c.epochs; }
-// Seed eq. 2 has no coefficient (1); the seed's code weights lowstd by 0.01.
+// Seed eq. 2 has no coefficient (1); the seed's code weights lowstd by 0.01
+// and its change reward by 1 (`nn.ChangeReward(agent,1)`).
 void coef_for_reward(TrainConfig& c) { c.reward.coef = c.reward.kind == RewardKind::lowstd ? 0.01 : 1.0; }
 void data_of_dataset(TrainConfig& c) { c.data_dir = default_data_dir(c.dataset); }
 // cluttered-mnist: 4 pieces on 60x60 (RAM paper), 8 from 100x100 on.
 void clutter_of_dataset(TrainConfig& c) { c.placement.clutter = default_placement(c.dataset, c.placement.canvas).clutter; }
 void threads_of_machine(TrainConfig& c) { c.threads = default_threads(); }
+
+// The classification reward reads no O_t.
+bool seed_reward(const TrainConfig& c) { return c.reward.kind != RewardKind::classify; }
 
 std::string unknown_dataset(const std::string& name) {
   return is_known_dataset(name) ? "" : "unknown data set '" + name + "' (known: " + known_datasets() + ")";
@@ -42,7 +46,9 @@ const Accepts kText{}, kSwitch{};
 
 // ---------------------------------------------------------------------------
 // The table. Columns: flag, value name, checkpoint tag, field, default,
-// accepted values, help, traits, and the function of a derived default.
+// accepted values, help, traits, and the function of a derived default,
+// whether the setting applies to a run, and its value in a checkpoint that
+// lacks it (--reward-output: the runs before it read log-probabilities).
 
 // FIELD(model.glimpses): the function that returns c.model.glimpses.
 #define FIELD(path) [](TrainConfig& c) -> auto& { return c.path; }
@@ -58,6 +64,7 @@ const std::vector<Setting>& settings_table() {
       {"--core", "NAME", "core", FIELD(model.core), "rnn", one_of("rnn, lstm, gru"), "recurrent core", P | I},
       {"--locator", "NAME", "locator", FIELD(model.locator), "linear", one_of("linear, lstm"), "location network", P | I},
       {"--locations", "NAME", "locations", FIELD(model.locations), "policy", one_of("policy, random"), "where the glimpses go (random: uniform, no policy)", P | I},
+      {"--baseline", "NAME", "baseline", FIELD(model.baseline), "state", one_of("state, constant"), "REINFORCE baseline (docs/baseline.md)", I},
       {"--glimpses", "T", "glimpses", FIELD(model.glimpses), "7", range(1, 64), "glimpses per image", I},
       {"--patch", "P", "patch", FIELD(model.patch), "8", range(1, 64), "retina patch side, pixels", I},
       {"--scales", "K", "scales", FIELD(model.scales), "1", range(1, 6), "patches per glimpse", I},
@@ -73,10 +80,12 @@ const std::vector<Setting>& settings_table() {
       {"--batch", "B", "batch", FIELD(batch), "32", range(1, 65536), "images per update", I},
       {"--epochs", "N", "epochs", FIELD(epochs), "100", range(1, 1000000), "passes over the training split", R | P},
       {"--seed", "S", "seed", FIELD(seed), "1", range(0, 4611686018427387904.0), "seed of every random draw", P | I},
+      {"--init", "NAME", "init", FIELD(init), "ours", one_of("ours, torch"), "initial weights (torch: no forget bias 1)", I},
       {"--threads", "N", nullptr, FIELD(threads), "cores", range(1, 256), "worker threads (same results for any N)", R, threads_of_machine},
       {"--shards", "N", "shards", FIELD(shards), "2", range(1, 256), "fixed cut of each batch for parallel work", I},
-      {"--reward", "NAME", "reward", FIELD(reward.kind), "classify", one_of("classify, change, lowstd"), "the reward (docs/rewards.md)", P | I},
+      {"--reward", "NAME", "reward", FIELD(reward.kind), "classify", one_of("classify, change, lowstd, change-code"), "the reward (docs/rewards.md)", P | I},
       {"--reward-coef", "C", "reward_coef", FIELD(reward.coef), "lowstd 0.01, else 1", range(-1e6, 1e6), "weight of the seed's reward", P | I, coef_for_reward},
+      {"--reward-output", "NAME", "reward_output", FIELD(reward.output), "logits", one_of("logits, logprobs"), "O_t of the seed's rewards", I, nullptr, seed_reward, "logprobs"},
       {"--reinforce-into-core", nullptr, "reinforce_into_core", FIELD(loss.reinforce_into_core), "0", kSwitch, "REINFORCE also trains the core (Torch)", I},
       {"--clip-norm", "C", "clip_norm", FIELD(clip_norm), "0", range(0, 1e9), "gradient norm ceiling (0: none)", I},
       {"--max-minutes", "M", nullptr, FIELD(max_minutes), "0", range(0, 1e7), "time limit, minutes (0: none)", R | P},
@@ -100,6 +109,27 @@ const std::vector<Setting>& settings_table() {
 }
 
 #undef FIELD
+
+// N. Leonard's Torch script (recurrent-visual-attention.lua) as the seed's
+// code ran it, docs/defaults.md#the-torch-preset: its options --learningRate
+// 0.01, --minLR 1e-5, --saturateEpoch 800, --momentum 0.9 (dpnn damps by
+// it), --batchSize 20, --rho 7, --glimpsePatchSize 8, --glimpseDepth 1,
+// --glimpseScale 2, --locatorStd 0.11 (doubled: ReinforceNormal(2 *
+// locatorStd)), --unitPixels 13, --uniform 0.1 on every parameter,
+// --cutoffNorm -1 (off); its baseline nn.Constant(1) + nn.Add(1); its
+// REINFORCE gradient through the locator into the rnn; the seed's rewards
+// read its classifier's Linear output.
+const std::vector<Preset>& presets() {
+  static const std::vector<Preset> list = {
+      {"torch", "the Torch code's setup, as the seed ran it",
+       {{"--optimizer", "sgd"}, {"--lr", "0.01"}, {"--min-lr", "1e-05"}, {"--decay-epochs", "800"},
+        {"--momentum", "0.9"}, {"--dampening", "0.9"}, {"--batch", "20"}, {"--glimpses", "7"}, {"--patch", "8"},
+        {"--scales", "1"}, {"--glimpse-scale", "2"}, {"--sigma", "0.22"}, {"--unit-pixels", "13"},
+        {"--init", "torch"}, {"--baseline", "constant"}, {"--reinforce-into-core", "1"}, {"--clip-norm", "0"},
+        {"--reward-output", "logits"}}},
+  };
+  return list;
+}
 
 const Setting* find_setting(const std::string& flag) {
   for (const Setting& s : settings_table())
@@ -256,6 +286,7 @@ Flags::Flags(int argc, const char* const* argv, int first, const std::set<std::s
   for (int i = first; i < argc; ++i) {
     const std::string name = argv[i];
     if (name == "-h" || name == "--help") throw UsageError("");
+    positions_[name] = i;
     if (switches.count(name)) {
       values_[name] = "1";
     } else if (valued.count(name)) {
@@ -265,6 +296,11 @@ Flags::Flags(int argc, const char* const* argv, int first, const std::set<std::s
       throw UsageError(name.rfind("--", 0) == 0 ? "unknown flag " + name : "unexpected argument '" + name + "'");
     }
   }
+}
+
+int Flags::position(const std::string& name) const {
+  const auto it = positions_.find(name);
+  return it == positions_.end() ? -1 : it->second;
 }
 
 std::string Flags::text(const std::string& name, const std::string& fallback) const {
@@ -287,7 +323,7 @@ double Flags::number(const std::string& name, double fallback, double lo, double
 }
 
 std::set<std::string> setting_flags() {
-  std::set<std::string> flags;
+  std::set<std::string> flags = {"--preset"};
   for (const Setting& s : settings_table())
     if (s.flag && s.value) flags.insert(s.flag);
   return flags;
@@ -300,10 +336,45 @@ std::set<std::string> setting_switches() {
   return flags;
 }
 
+namespace {
+
+// The preset --preset names, or nullptr when none is given.
+const Preset* given_preset(const Flags& flags) {
+  if (!flags.has("--preset")) return nullptr;
+  const std::string name = flags.text("--preset", "");
+  std::string names;
+  for (const Preset& p : presets()) {
+    if (name == p.name) return &p;
+    names += (names.empty() ? "" : ", ") + std::string(p.name);
+  }
+  throw UsageError("--preset: '" + name + "' is not one of " + names);
+}
+
+// Sets the preset's settings; a flag of the preset given before --preset is
+// refused, one given after it is left to apply_flags.
+void apply_preset(const Flags& flags, TrainConfig& c) {
+  const Preset* preset = given_preset(flags);
+  if (!preset) return;
+  const int at = flags.position("--preset");
+  for (const auto& [flag, value] : preset->settings) {
+    if (flags.has(flag) && flags.position(flag) < at)
+      throw UsageError(std::string(flag) + ": given before --preset " + preset->name +
+                       ", which sets it; give it after --preset to override the preset");
+    const Setting* s = find_setting(flag);
+    if (!s) throw std::logic_error(std::string("--preset ") + preset->name + ": no setting " + flag);
+    const std::string problem = set_setting(*s, c, value);
+    if (!problem.empty()) throw std::logic_error(std::string("--preset ") + preset->name + ": " + flag + " " + problem);
+  }
+}
+
+}  // namespace
+
 std::set<std::string> given_settings(const Flags& flags) {
   std::set<std::string> given;
   for (const auto& flag : flags.all())
     if (find_setting(flag.first)) given.insert(flag.first);
+  if (const Preset* preset = given_preset(flags))
+    for (const auto& setting : preset->settings) given.insert(setting.first);
   return given;
 }
 
@@ -314,6 +385,7 @@ TrainConfig settings_from_flags(const Flags& flags) {
     const std::string problem = set_setting(s, c, s.fallback);
     if (!problem.empty()) throw std::logic_error(s.name() + ": the table's default " + problem);
   }
+  apply_preset(flags, c);
   apply_flags(flags, c);
   derive_defaults(c, given_settings(flags));
   return c;
@@ -337,6 +409,8 @@ TrainConfig resumed_settings(const TrainConfig& saved, const TrainConfig& asked,
   std::vector<std::string> resumable;
   for (const Setting& s : settings_table())
     if (s.flag && (s.traits & kResumable)) resumable.push_back(s.flag);
+  if (flags.has("--preset"))
+    throw UsageError("--preset: cannot be given when resuming; the run's settings come from " + from);
   for (const auto& flag : flags.all()) {
     const Setting* s = find_setting(flag.first);
     if (!s || (s->traits & kResumable)) continue;
@@ -357,6 +431,7 @@ std::string identity_difference(const TrainConfig& had, const TrainConfig& wante
   std::string difference;
   for (const Setting& s : settings_table()) {
     if (!(s.traits & kIdentity)) continue;
+    if (s.applies && !s.applies(had) && !s.applies(wanted)) continue;
     const std::string there = setting_text(s, had), asked = setting_text(s, wanted);
     if (there != asked) difference += (difference.empty() ? "" : "; ") + s.name() + " " + there + " there, " + asked + " asked";
   }
@@ -379,7 +454,6 @@ std::string settings_help() {
     std::string flag, meaning, fallback;
   };
   std::vector<Line> lines;
-  std::size_t flag_width = 0, meaning_width = 0;
   for (const Setting& s : settings_table()) {
     if (!s.flag) continue;
     // "glimpses per image, 1..64"; "recurrent core: rnn, lstm"
@@ -388,9 +462,15 @@ std::string settings_help() {
     Line line{std::string(s.flag) + (s.value ? std::string(" ") + s.value : ""),
               s.help + (accepts.empty() ? "" : (choices ? ": " : ", ") + accepts),
               s.value ? s.fallback : std::string(s.fallback) == "1" ? "on" : "off"};
+    lines.push_back(line);
+  }
+  std::string names;
+  for (const Preset& p : presets()) names += (names.empty() ? "" : ", ") + std::string(p.name);
+  lines.push_back({"--preset NAME", "a whole setup; flags after it override it: " + names, "none"});
+  std::size_t flag_width = 0, meaning_width = 0;
+  for (const Line& line : lines) {
     flag_width = std::max(flag_width, line.flag.size());
     meaning_width = std::max(meaning_width, line.meaning.size());
-    lines.push_back(line);
   }
   std::string text;
   for (const Line& line : lines) {
@@ -398,6 +478,15 @@ std::string settings_help() {
     std::snprintf(row, sizeof row, "  %-*s  %-*s  [%s]\n", static_cast<int>(flag_width), line.flag.c_str(),
                   static_cast<int>(meaning_width), line.meaning.c_str(), line.fallback.c_str());
     text += row;
+  }
+  // What each preset sets, as flags.
+  for (const Preset& p : presets()) {
+    std::string flags;
+    for (const auto& [flag, value] : p.settings) {
+      const Setting* s = find_setting(flag);
+      flags += std::string(" ") + flag + (s && s->value ? std::string(" ") + value : "");
+    }
+    text += "      " + std::string(p.name) + " (" + p.help + "):" + flags + "\n";
   }
   return text;
 }

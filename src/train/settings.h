@@ -35,7 +35,7 @@ template <class T>
 using FieldOf = T& (*)(TrainConfig&);
 using Field = std::variant<FieldOf<int>, FieldOf<uint64_t>, FieldOf<double>, FieldOf<bool>, FieldOf<std::string>,
                            FieldOf<CoreKind>, FieldOf<LocatorKind>, FieldOf<LocationSource>, FieldOf<OptimizerKind>,
-                           FieldOf<RewardKind>>;
+                           FieldOf<RewardKind>, FieldOf<BaselineKind>, FieldOf<InitKind>, FieldOf<RewardOutput>>;
 
 // What a setting accepts. Numbers: lo..hi, both ends included. Choices: the
 // names of an enum's values in their order ("rnn, lstm"), or the names a
@@ -63,6 +63,12 @@ struct Setting {
   const char* help;
   unsigned traits;       // SettingTrait bits
   void (*derive)(TrainConfig&) = nullptr;  // sets a default that follows other settings
+  // Whether the setting changes the run at all (nullptr: always); where it
+  // does not, two runs agree on it whatever its value (identity_difference).
+  bool (*applies)(const TrainConfig&) = nullptr;
+  // Its value for a checkpoint that lacks it, when that is not the default:
+  // what runs did before the setting existed (nullptr: the default).
+  const char* absent = nullptr;
   // The flag if it has one, else the checkpoint tag: for messages.
   std::string name() const { return flag ? flag : tag; }
 };
@@ -87,13 +93,16 @@ void copy_setting(const Setting& s, const TrainConfig& from, TrainConfig& to);
 std::string parse_integer(const std::string& text, long lo, long hi, long& value);
 std::string parse_number(const std::string& text, double lo, double hi, double& value);
 
-// Flags seen on a command line, with their text values (a switch: "1").
-// Throws UsageError for an unknown flag, a stray word, or a missing value.
+// Flags seen on a command line, with their text values (a switch: "1") and
+// where they stood. Throws UsageError for an unknown flag, a stray word, or a
+// missing value.
 class Flags {
  public:
   Flags(int argc, const char* const* argv, int first, const std::set<std::string>& valued,
         const std::set<std::string>& switches);
   bool has(const std::string& name) const { return values_.count(name) > 0; }
+  // The argv index of the flag's last appearance; -1 when absent.
+  int position(const std::string& name) const;
   const std::map<std::string, std::string>& all() const { return values_; }
   std::string text(const std::string& name, const std::string& fallback) const;
   long integer(const std::string& name, long fallback, long lo, long hi) const;
@@ -101,18 +110,31 @@ class Flags {
 
  private:
   std::map<std::string, std::string> values_;
+  std::map<std::string, int> positions_;
 };
 
-// The table's flags that take a value, and its switches.
+// A preset: one flag for a whole setup, the settings of other flags (`ram
+// train --preset torch`). Its flags are set as if given where --preset
+// stands: a flag after it overrides it; one of its flags given before it is
+// refused, naming both. (A switch it turns on cannot be turned off.)
+struct Preset {
+  const char* name;  // "torch"
+  const char* help;  // what it is, for `ram help`
+  std::vector<std::pair<const char*, const char*>> settings;  // flag, value ("1" for a switch)
+};
+const std::vector<Preset>& presets();
+
+// The table's flags that take a value, and --preset; the table's switches.
 std::set<std::string> setting_flags();
 std::set<std::string> setting_switches();
-// The table's flags among those given.
+// The table's flags among those given, and those the preset given sets.
 std::set<std::string> given_settings(const Flags& flags);
 
 // The settings a command line gives (`ram train`, and what the runs of `ram
-// experiment` share): every row's default, the values of the flags given,
-// then the defaults that follow other settings (derive_defaults). Other
-// flags in `flags` are left to the command. Throws UsageError naming the flag.
+// experiment` share): every row's default, the preset's settings (--preset),
+// the values of the flags given, then the defaults that follow other
+// settings (derive_defaults). Other flags in `flags` are left to the
+// command. Throws UsageError naming the flag.
 TrainConfig settings_from_flags(const Flags& flags);
 // Sets the rows whose flags are given, and nothing else.
 void apply_flags(const Flags& flags, TrainConfig& c);
@@ -125,12 +147,14 @@ void derive_defaults(TrainConfig& c, const std::set<std::string>& given);
 // `ram train --resume`: the saved settings, except those --resume may change
 // (kResumable), taken from `asked` when their flag is given, or always when
 // checkpoints do not save them (--threads, --max-minutes); out_dir from
-// `asked`. Throws UsageError for any other table flag given, naming `from`.
+// `asked`. Throws UsageError for any other table flag given, and for
+// --preset, naming `from`.
 TrainConfig resumed_settings(const TrainConfig& saved, const TrainConfig& asked, const Flags& flags,
                              const std::string& from);
 
 // The identity settings (kIdentity) in which a run `had` differs from the one
-// `wanted`, as "--lr 0.001 there, 0.5 asked; ..."; "" when they agree.
+// `wanted`, as "--lr 0.001 there, 0.5 asked; ..."; "" when they agree. A
+// setting that applies to neither run is not compared.
 std::string identity_difference(const TrainConfig& had, const TrainConfig& wanted);
 
 // Every setting with a flag, as one line of `--flag value` words (a switch
@@ -139,7 +163,7 @@ std::string identity_difference(const TrainConfig& had, const TrainConfig& wante
 std::string settings_command_line(const TrainConfig& c);
 
 // The help lines of the table's flags: flag, meaning, what it accepts,
-// [default].
+// [default]; then --preset, and what each preset sets.
 std::string settings_help();
 
 // The number of cores, at most 64: the default of --threads.

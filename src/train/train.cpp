@@ -200,7 +200,7 @@ Evaluation Evaluator::run(ThreadPool& pool, const Parameters& params, const Data
 }
 
 BatchGradient::BatchGradient(const ModelConfig& config, int batch, int shards, const RewardConfig& reward)
-    : batch_(batch), shards_(std::min(shards, batch)), shard_loss_(shards_),
+    : batch_(batch), shards_(std::min(shards, batch)), reward_(reward), shard_loss_(shards_),
       where_(config.locations == LocationSource::random ? Locations::given : Locations::sample), grads_(config) {
   for (int k = 0; k < shards_; ++k) {
     episodes_.push_back(std::make_unique<Episode>(config, (batch + shards_ - 1) / shards_));
@@ -209,15 +209,26 @@ BatchGradient::BatchGradient(const ModelConfig& config, int batch, int shards, c
   }
 }
 
+void BatchGradient::set_reference(const Tensor& z_ref) {
+  const int A = episodes_[0]->config.classes;
+  if (z_ref.dim(0) != batch_ || z_ref.dim(1) != A)
+    throw std::invalid_argument("BatchGradient::set_reference: z_ref must be [batch, classes]");
+  reference_.reshape({batch_, A});
+  std::copy(z_ref.data(), z_ref.data() + z_ref.size(), reference_.data());
+}
+
 EpisodeLoss BatchGradient::compute(ThreadPool& pool, Parameters& params, const LossWeights& weights,
                                    const Dataset& data, const int* indices, uint64_t noise_key) {
   const int B = batch_, S = shards_;
+  if (reward_.kind == RewardKind::change_code && !reference_.data())
+    throw std::logic_error("BatchGradient: change-code needs its reference output first (set_reference)");
   params.lay_out_panels();
   pool.run(pool.threads(), [&](int part) { params.fill_panels(part, pool.threads()); });
   pool.run(S, [&](int k) {
     const int row0 = k * B / S, rows = (k + 1) * B / S - row0;
     Episode& ep = *episodes_[k];
     ep.resize(rows);
+    if (reference_.data()) ep.reference = reference_.data() + static_cast<std::size_t>(row0) * reference_.dim(1);
     for (int j = 0; j < rows; ++j) {
       ep.images[j] = data.image(indices[row0 + j]);
       ep.labels[j] = data.labels[indices[row0 + j]];
@@ -246,6 +257,31 @@ EpisodeLoss BatchGradient::compute(ThreadPool& pool, Parameters& params, const L
   EpisodeLoss loss = shard_loss_[0];
   for (int k = 1; k < S; ++k) loss += shard_loss_[k];
   return loss;
+}
+
+Tensor change_reference(const TrainConfig& c, const Dataset& train_epoch_1) {
+  // The first step of train(): epoch 0's order, step 0's noise key, each
+  // row's own stream (BatchGradient::compute), at the initial weights.
+  Parameters initial(c.model);
+  initial.init_uniform(c.seed, kInitRange, c.init);
+  const std::vector<int> order = random_permutation(train_epoch_1.count, mix_key(c.seed, kKeyOrder, 0));
+  const uint64_t noise_key = mix_key(c.seed, kKeyNoise, 0, 0);
+  Episode ep(c.model, c.batch);
+  ep.reward = c.reward;
+  ep.all_outputs = true;
+  ep.resize(c.batch);
+  for (int j = 0; j < c.batch; ++j) {
+    ep.images[j] = train_epoch_1.image(order[j]);
+    ep.labels[j] = train_epoch_1.labels[order[j]];
+    ep.draw_locations(j, mix_key(noise_key, j), Locations::sample);
+  }
+  episode_forward(initial, ep, Locations::sample);
+  // O_1, after the first glimpse: step 0's rows of O.
+  const int A = c.model.classes;
+  Tensor z_ref({c.batch, A});
+  const real* O_1 = ep.step(0).O;
+  std::copy(O_1, O_1 + static_cast<std::size_t>(c.batch) * A, z_ref.data());
+  return z_ref;
 }
 
 double train(TrainConfig cfg, bool resume, const std::string& command_line) {
@@ -278,7 +314,7 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
                                 std::to_string(data.train.count) + " images)");
 
   Parameters params(cfg.model);
-  params.init_uniform(cfg.seed);
+  params.init_uniform(cfg.seed, kInitRange, cfg.init);
   Optimizer optimizer(cfg.optimizer, params.size());
   TrainingState state;
   if (resume) {
@@ -308,6 +344,7 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
   ThreadPool pool(cfg.threads);
   const int B = cfg.batch;
   BatchGradient batch_gradient(cfg.model, B, cfg.shards, cfg.reward);
+  if (cfg.reward.kind == RewardKind::change_code) batch_gradient.set_reference(change_reference(cfg, data.train));
   Evaluator evaluator(cfg.model, cfg.threads, cfg.seed);
   const int steps = data.train.count / B;
   std::fprintf(stderr, "model: %zu parameters; %d train / %d valid / %d test images; %d steps of %d per epoch\n",

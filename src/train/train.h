@@ -19,6 +19,7 @@ struct TrainConfig {
   OptimizerConfig optimizer{OptimizerKind::adam, 0.001};  // decay_epochs: the settings table derives it from epochs
   LossWeights loss;
   RewardConfig reward;               // classification reward, or a seed variant
+  InitKind init = InitKind::ours;    // the initial weights (Parameters::init_uniform)
   int batch = 32;     // images per update (the later Torch script's --batchSize)
   int epochs = 100;   // passes over the training split
   int shards = 2;     // fixed cut of each batch; results depend on it, not on threads
@@ -81,6 +82,9 @@ class BatchGradient {
   // (Parameters::lay_out_panels, fill_panels, drop_panels).
   EpisodeLoss compute(ThreadPool& pool, Parameters& params, const LossWeights& weights,
                       const Dataset& data, const int* indices, uint64_t noise_key);
+  // change-code's z_ref [batch, A] (change_reference): batch row j is paid
+  // against its row j. Required before compute() for that reward.
+  void set_reference(const Tensor& z_ref);
   const Parameters& grads() const { return grads_; }
   Parameters& grads() { return grads_; }
   // Whether every element of the last gradient is finite.
@@ -89,6 +93,8 @@ class BatchGradient {
 
  private:
   int batch_, shards_;
+  RewardConfig reward_;
+  Tensor reference_;  // [batch, A] change-code's z_ref; empty otherwise
   std::vector<std::unique_ptr<Episode>> episodes_;
   std::vector<std::unique_ptr<Parameters>> shard_grads_;
   std::vector<EpisodeLoss> shard_loss_;
@@ -97,6 +103,15 @@ class BatchGradient {
   std::vector<char> finite_parts_;  // per element range: all sums finite
   bool finite_ = true;
 };
+
+// The change reward as the seed's code ran it (--reward change-code) pays
+// each glimpse's distance from z_ref, which that code clones once: the
+// classifier's output O_1 (as config.reward.output says) after the first
+// glimpse of the first batch of the first epoch, under the initial weights,
+// with that batch's sampled first locations. This computes it from the
+// settings alone, so a resumed run computes it again: [config.batch, A].
+// `train_epoch_1` is the training split the first epoch draws from.
+Tensor change_reference(const TrainConfig& config, const Dataset& train_epoch_1);
 
 // Runs training as configured, writing RUN_DIR/{metrics.csv, model.bin,
 // last.bin, command.txt}. `resume` continues from RUN_DIR/last.bin. Each
