@@ -61,6 +61,9 @@ std::string other_value(const Setting& s, const TrainConfig& c) {
     return list.substr(next, list.find(", ", next) - next);
   }
   if (holds<bool>(s)) return now == "1" ? "0" : "1";
+  // A text a check of its own refuses as a path (the data fingerprint: 16
+  // hex digits), or a path.
+  if (holds<std::string>(s) && a.refuse) return now == "0123456789abcdef" ? "fedcba9876543210" : "0123456789abcdef";
   if (holds<std::string>(s)) return now + "/other dir's";
   if (whole_number(s)) {
     const long v = std::stol(now);

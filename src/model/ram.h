@@ -74,6 +74,10 @@ struct Episode {
   Tensor dloc_z;                            // [B, 8] LSTM locator only
 };
 
+// The memory an Episode(config, capacity) allocates, in bytes, counted
+// without allocating it: every buffer above, at its full capacity.
+std::size_t episode_bytes(const ModelConfig& config, int capacity);
+
 // Runs T glimpses, looking where `where` says (location_network.h): at the
 // policy's mean, at a sample drawn with the standard normals in ep.noise, or
 // at the locations in ep.noise.
