@@ -21,8 +21,11 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <stdexcept>
 
+#include "checkpoint_bytes.h"
+#include "kernels/fingerprint.h"
 #include "kernels/thread_pool.h"
 #include "test_files.h"
 #include "train/checkpoint.h"
@@ -36,12 +39,6 @@ std::vector<uint8_t> file_bytes(const std::string& path) {
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-template <class T>
-void put(std::vector<uint8_t>& b, T v) {
-  const auto* p = reinterpret_cast<const uint8_t*>(&v);
-  b.insert(b.end(), p, p + sizeof v);
-}
-
 // A format 4 header with these settings records, then a parameter count
 // and no parameters: what a file of a hundred-odd bytes can claim.
 std::vector<uint8_t> header_only(const std::vector<std::string>& records, uint64_t count) {
@@ -49,10 +46,7 @@ std::vector<uint8_t> header_only(const std::vector<std::string>& records, uint64
   for (char ch : std::string("RAMCKPT", 8)) b.push_back(static_cast<uint8_t>(ch));
   put<uint32_t>(b, 4);
   put<uint32_t>(b, static_cast<uint32_t>(records.size()));
-  for (const std::string& r : records) {
-    put<uint32_t>(b, static_cast<uint32_t>(r.size()));
-    b.insert(b.end(), r.begin(), r.end());
-  }
+  for (const std::string& r : records) put_text(b, r);
   put<uint64_t>(b, count);
   return b;
 }
@@ -230,6 +224,26 @@ TEST_CASE("evaluation: weights that overflow are counted as non-finite outputs; 
   // Sane weights: nothing counted.
   params.init_uniform(1);
   CHECK(evaluate(params, config, images, pool).non_finite == 0);
+}
+
+TEST_CASE("data: a fingerprint changes with any bit of any byte, the tail and the length included") {
+  // 19 bytes: two whole words and a tail of three.
+  std::vector<uint8_t> bytes(19);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(37 * i + 11);
+  const uint64_t h = fingerprint(bytes.data(), bytes.size());
+  std::set<uint64_t> seen = {h};
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    for (int bit = 0; bit < 8; ++bit) {
+      bytes[i] ^= static_cast<uint8_t>(1 << bit);
+      seen.insert(fingerprint(bytes.data(), bytes.size()));
+      bytes[i] ^= static_cast<uint8_t>(1 << bit);
+    }
+  CHECK(seen.size() == 1 + 19 * 8);
+  // Zero bytes added at the end change it too: the length is folded in.
+  const std::vector<uint8_t> zeros(24, 0);
+  std::set<uint64_t> lengths;
+  for (std::size_t n = 0; n <= zeros.size(); ++n) lengths.insert(fingerprint(zeros.data(), n));
+  CHECK(lengths.size() == zeros.size() + 1);
 }
 
 TEST_CASE("data: a checkpoint knows the images it was trained on; eval, show and --resume refuse others") {
