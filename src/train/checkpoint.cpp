@@ -106,7 +106,7 @@ class Reader {
       throw std::runtime_error(name_ + ": " + std::to_string(size_ - pos_) + " unexpected bytes after the last field");
   }
   std::size_t left() const { return size_ - pos_; }
-  const std::string& path() const { return name_; }
+  const std::string& name() const { return name_; }
 
  private:
   std::string name_;
@@ -128,7 +128,7 @@ uint32_t tagged_settings() {
 void read_settings(Reader& r, TrainConfig& c) {
   const uint32_t n = r.value<uint32_t>("settings");
   if (n > tagged_settings())
-    throw std::runtime_error(r.path() + ": " + std::to_string(n) + " settings records, more than the " +
+    throw std::runtime_error(r.name() + ": " + std::to_string(n) + " settings records, more than the " +
                              std::to_string(tagged_settings()) + " settings this program knows");
   std::set<std::string> seen;
   for (uint32_t i = 0; i < n; ++i) {
@@ -136,10 +136,10 @@ void read_settings(Reader& r, TrainConfig& c) {
     const std::size_t equals = record.find('=');
     const std::string tag = record.substr(0, equals);
     const Setting* s = equals == std::string::npos ? nullptr : find_tag(tag);
-    if (!s) throw std::runtime_error(r.path() + ": unknown setting '" + tag + "'");
-    if (!seen.insert(tag).second) throw std::runtime_error(r.path() + ": setting '" + tag + "' appears twice");
+    if (!s) throw std::runtime_error(r.name() + ": unknown setting '" + tag + "'");
+    if (!seen.insert(tag).second) throw std::runtime_error(r.name() + ": setting '" + tag + "' appears twice");
     const std::string problem = set_setting(*s, c, record.substr(equals + 1));
-    if (!problem.empty()) throw std::runtime_error(r.path() + ": setting '" + tag + "': " + problem);
+    if (!problem.empty()) throw std::runtime_error(r.name() + ": setting '" + tag + "': " + problem);
   }
   for (const Setting& s : settings_table())
     if (s.tag && !seen.count(s.tag) && !s.derive) set_setting(s, c, s.fallback);
