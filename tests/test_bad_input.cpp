@@ -11,11 +11,13 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
-#include <malloc.h>
-#include <sys/stat.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>  // mallinfo2
+#endif
 
 #include <cmath>
 #include <cstring>
