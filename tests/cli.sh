@@ -49,6 +49,14 @@ expect 2 "$tmp/x.bin: cannot open" -- "$ram" eval --checkpoint "$tmp/x.bin"
 expect 2 "--split: 'train' is not one of valid, test" -- "$ram" eval --checkpoint "$tmp/x.bin" --split train
 printf 'not a checkpoint at all' >"$tmp/junk.bin"
 expect 2 "$tmp/junk.bin: not a ram checkpoint" -- "$ram" eval --checkpoint "$tmp/junk.bin"
+# What is not a checkpoint file is refused by what it is, before it is read.
+expect 2 "/dev/zero: is not a regular file" -- "$ram" eval --checkpoint /dev/zero
+expect 2 "$tmp: is a directory" -- "$ram" eval --checkpoint "$tmp"
+: >"$tmp/empty.bin"
+expect 2 "$tmp/empty.bin: empty file" -- "$ram" show --checkpoint "$tmp/empty.bin" --out "$tmp/g.png"
+# Settings that need more memory than any machine has: refused with the number.
+expect 2 "bench with --batch 65536, --glimpses 64, --patch 64, --scales 6 needs about" -- \
+  "$ram" bench --batch 65536 --glimpses 64 --patch 64 --scales 6
 
 expect 2 "experiment: name one of fig2, fig3, fig4, collapse" -- "$ram" experiment
 expect 2 "unknown experiment 'fig9'" -- "$ram" experiment fig9 --out "$tmp/exp"
@@ -107,7 +115,7 @@ idx train-labels-idx1-ubyte '\000\000\010\001\000\000\047\102' 10050
 idx t10k-images-idx3-ubyte '\000\000\010\003\000\000\000\024\000\000\000\002\000\000\000\002' 80
 idx t10k-labels-idx1-ubyte '\000\000\010\001\000\000\000\024' 20
 "$ram" train --out "$tmp/tiny" --data "$tmp/mnist" --epochs 1 --glimpses 2 --batch 50 --optimizer sgd \
-  --threads 1 >"$tmp/tiny.out" 2>"$tmp/err" || { failed=$((failed + 1)); echo "FAILED: the tiny run"; cat "$tmp/err"; }
+  --threads 1 >"$tmp/tiny.out" 2>"$tmp/tiny.err" || { failed=$((failed + 1)); echo "FAILED: the tiny run"; cat "$tmp/tiny.err"; }
 expect 2 "--lr: cannot be changed when resuming; the run's settings come from $tmp/tiny/last.bin" -- \
   "$ram" train --out "$tmp/tiny" --resume --lr 0.1
 # eval reads the data set the checkpoint names, or the one --data names.
@@ -119,6 +127,35 @@ if [ "$(grep '^test_error=' "$tmp/eval")" = "$(grep '^test_error=' "$tmp/tiny.ou
 else
   failed=$((failed + 1)); echo "FAILED: eval of the tiny run:"; cat "$tmp/eval"
 fi
+# A checkpoint runs on the images it was trained on: the same files
+# elsewhere are fine, other ones (one test pixel changed) are refused unless
+# --allow-other-data.
+mkdir -p "$tmp/copy" "$tmp/other"
+cp "$tmp/mnist"/* "$tmp/copy"
+cp "$tmp/mnist"/* "$tmp/other"
+idx t10k-images-idx3-ubyte '\000\000\010\003\000\000\000\024\000\000\000\002\000\000\000\002\001' 79
+mv "$tmp/mnist/t10k-images-idx3-ubyte" "$tmp/other/"
+cp "$tmp/copy/t10k-images-idx3-ubyte" "$tmp/mnist/"
+"$ram" eval --checkpoint "$tmp/tiny/model.bin" --data "$tmp/copy" >/dev/null 2>"$tmp/err" && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAILED: eval on a copy of the data set:"; cat "$tmp/err"; }
+expect 2 "$tmp/tiny/model.bin: was trained on mnist from $tmp/mnist (data fingerprint" -- \
+  "$ram" eval --checkpoint "$tmp/tiny/model.bin" --data "$tmp/other"
+expect 2 "the mnist images in $tmp/other are others" -- \
+  "$ram" show --checkpoint "$tmp/tiny/model.bin" --data "$tmp/other" --out "$tmp/g.png"
+"$ram" eval --checkpoint "$tmp/tiny/model.bin" --data "$tmp/other" --allow-other-data >/dev/null 2>"$tmp/err" &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAILED: eval --allow-other-data:"; cat "$tmp/err"; }
+expect 2 "$tmp/tiny/last.bin: was trained on mnist from $tmp/mnist" -- \
+  "$ram" train --out "$tmp/tiny" --resume --data "$tmp/other" --epochs 2
+# Weights of FLT_MAX (finite, so the file is sound) overflow the forward
+# pass: eval stops with an error, not "nll -nan". model.bin ends with the
+# parameters (as f32) and a 0 byte (no training state).
+count=$(sed -n 's/^model: \([0-9]*\) parameters.*/\1/p' "$tmp/tiny.err")
+size=$(wc -c <"$tmp/tiny/model.bin")
+{ head -c $((size - 1 - 4 * count)) "$tmp/tiny/model.bin"
+  yes "$(printf '\377\377\177\177')" | tr -d '\n' | head -c $((4 * count))
+  printf '\000'; } >"$tmp/overflow.bin"
+expect 2 "$tmp/overflow.bin: the model's outputs are not finite on 20 of 20 images" -- \
+  "$ram" eval --checkpoint "$tmp/overflow.bin"
 # command.txt: the command line, then the settings; `ram train` with the
 # settings line remakes the run (same metrics, but for the seconds).
 settings=$(sed -n 2p "$tmp/tiny/command.txt")

@@ -6,11 +6,13 @@
 // A clamp that rounds x (such as (x + a + |x - a|) / 2) errs by up to 8e-6
 // there, a wrong polynomial coefficient by 1e-3. sigmoid and tanh, which the
 // LSTM's gates apply to any finite pre-activation, must saturate to their
-// limits without NaN or inf, also where 2z overflows to inf.
+// limits without NaN or inf, also where 2z overflows to inf; a NaN (weights
+// that overflow) gives NaN, with no undefined float-to-int conversion.
 #include <doctest/doctest.h>
 
 #include <cfloat>
 #include <cmath>
+#include <limits>
 
 #include "kernels/fast_exp.h"
 
@@ -68,5 +70,27 @@ TEST_CASE("sigmoid and tanh (float): saturate to their limits for large and huge
     CAPTURE(z);
     CHECK(sigmoid(z) == doctest::Approx(1 / (1 + std::exp(-static_cast<double>(z)))).epsilon(3e-7).scale(0));
     CHECK(tanh_real(z) == doctest::Approx(std::tanh(static_cast<double>(z))).epsilon(1e-6).scale(0));
+  }
+}
+
+TEST_CASE("exp_by_polynomial, sigmoid, tanh: NaN in, NaN out, with no float-to-int conversion of the NaN") {
+  // Weights that overflow make NaN pre-activations. The clamp passes a NaN;
+  // converting the NaN n to an integer would be undefined behaviour (seen
+  // only by -fsanitize=float-cast-overflow: x86 happens to give INT_MIN);
+  // n is read from the float's bits instead. Both as one call and in a loop
+  // the compiler vectorises, NaNs in between numbers.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  CHECK(std::isnan(exp_by_polynomial(nan)));
+  CHECK(std::isnan(sigmoid(nan)));
+  CHECK(std::isnan(tanh_real(nan)));
+  float x[64], y[64];
+  for (int i = 0; i < 64; ++i) x[i] = i % 5 == 2 ? nan : -40.0f + 1.25f * i;
+  for (int i = 0; i < 64; ++i) y[i] = exp_by_polynomial(x[i]);
+  for (int i = 0; i < 64; ++i) {
+    CAPTURE(i);
+    if (i % 5 == 2)
+      CHECK(std::isnan(y[i]));
+    else
+      CHECK(y[i] == doctest::Approx(std::exp(static_cast<double>(x[i]))).epsilon(2e-7).scale(0));
   }
 }

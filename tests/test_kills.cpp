@@ -148,3 +148,38 @@ TEST_CASE("atomic files: a write that fails for lack of space keeps the old file
   CHECK(read_text(path) == "old contents\n");
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
 }
+
+TEST_CASE("atomic files: a checkpoint that fails for lack of space keeps the previous one whole") {
+  TempDir dir;
+  const std::string path = dir.file("last.bin");
+  TrainConfig c;
+  c.model.glimpses = 2;
+  c.model.what_hidden = c.model.where_hidden = c.model.glimpse_hidden = c.model.hidden = 4;
+  Parameters small(c.model);
+  small.init_uniform(1);
+  save_checkpoint(path, c, small, nullptr, nullptr);
+  const Checkpoint before = load_checkpoint(path);
+  // The default model's checkpoint (about 1 MB) does not fit under the limit.
+  TrainConfig big;
+  const pid_t pid = spawn([&] {
+    signal(SIGXFSZ, SIG_IGN);
+    rlimit limit{64 << 10, 64 << 10};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    Parameters params(big.model);
+    Optimizer optimizer(big.optimizer, params.size());
+    const TrainingState state;
+    try {
+      save_checkpoint(path, big, params, &state, &optimizer);
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      _exit(what.find(path) != std::string::npos && what.find("kept") != std::string::npos ? 0 : 4);
+    }
+    _exit(5);  // no error: the limit did not bite
+  });
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(load_checkpoint(path).params == before.params);
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+}

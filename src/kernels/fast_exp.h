@@ -24,9 +24,15 @@ inline float exp_by_polynomial(float x) {
   // to stop the vectoriser; they keep x exact inside the range (an arithmetic
   // clamp such as (x + a + |x - a|) / 2 rounds x + a, and a rounded x costs
   // up to 8e-6 relative in e^x) and send x = +-inf to the ends.
+  // A NaN passes the clamp (std::max(NaN, a) compares NaN < a, which is
+  // false, and returns the NaN) and makes the result NaN, as std::exp does.
   x = std::min(std::max(x, -87.0f), 88.0f);
   const float round_shift = 12582912.0f;  // 1.5 * 2^23
-  const float n = (x * 1.44269504f + round_shift) - round_shift;
+  // shifted = 1.5 * 2^23 + n: at that size a float's last mantissa bit is 1,
+  // so adding rounds x / ln 2 to the nearest whole n, and n sits in the low
+  // bits.
+  const float shifted = x * 1.44269504f + round_shift;
+  const float n = shifted - round_shift;
   // ln 2 in two parts, so that n * ln2 is exact enough for |n| up to 127.
   const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
   float p = 1.0f / 5040;
@@ -37,7 +43,13 @@ inline float exp_by_polynomial(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  // 2^n: n + 127 in the exponent bits, n read from shifted's bits (they are
+  // 0x4B400000 + n) rather than converted from the float n: converting a
+  // NaN to an integer is undefined behaviour; reading bits is not, and the
+  // NaN polynomial p makes the result NaN whatever they hold.
+  uint32_t shifted_bits;
+  std::memcpy(&shifted_bits, &shifted, sizeof shifted_bits);
+  const uint32_t bits = (shifted_bits - 0x4B400000u + 127u) << 23;
   float two_to_n;
   std::memcpy(&two_to_n, &bits, sizeof two_to_n);
   return p * two_to_n;

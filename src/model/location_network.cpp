@@ -4,7 +4,7 @@
 //
 //   mu_t  = hardtanh(h_{t-1} W_loc + b)          the mean, kept in [-1, 1]
 //   l_raw ~ N(mu_t, sigma^2 I)                   the sampled action
-//   l_t   = clamp(l_raw, -1, 1)                  where the sensor looks
+//   l_t   = clamp(l_raw, -1, 1)                  where the sensor looks (a NaN: 0)
 //
 // sigma is fixed (Torch: 0.22). The policy is the Gaussian over l_raw; the
 // clamp belongs to the environment, so the score function of seed equation 1
@@ -29,7 +29,13 @@
 #include "model/lstm.h"
 
 namespace {
+// hardtanh: v cut to [-1, 1]; a NaN stays NaN, so that weights that overflow
+// show in the loss.
 real clamp_unit(real v) { return v < -1 ? real(-1) : (v > 1 ? real(1) : v); }
+// Where the sensor looks: v cut to [-1, 1], and a NaN (the comparisons above
+// are all false for it) sent to the centre, 0. The sensor turns l into whole
+// pixels, and a NaN must never reach a float-to-int conversion.
+real sensor_location(real v) { return v >= -1 && v <= 1 ? v : v < -1 ? real(-1) : v > 1 ? real(1) : real(0); }
 }  // namespace
 
 void location_draws(Locations where, uint64_t stream, int T, real* noise, std::size_t stride) {
@@ -63,7 +69,7 @@ void location_network_forward(const ModelConfig& config, const RamParams& p, con
     now.l_raw[i] = where == Locations::sample ? now.mu[i] + sigma * now.noise[i]
                    : where == Locations::given ? now.noise[i]
                                                : now.mu[i];
-    now.l[i] = clamp_unit(now.l_raw[i]);
+    now.l[i] = sensor_location(now.l_raw[i]);
   }
 }
 

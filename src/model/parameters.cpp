@@ -4,6 +4,7 @@
 // from the same configuration lines up element for element with the weights,
 // and a checkpoint is the flat array written out in order.
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
@@ -62,14 +63,21 @@ std::size_t round_up(std::size_t n) { return (n + kBlockAlign - 1) / kBlockAlign
 
 }  // namespace
 
-Parameters::Parameters(const ModelConfig& config) : config_(config) {
-  config.validate();
-  layers_ = layer_specs(config);
+std::size_t parameter_count(const ModelConfig& config) {
   std::size_t total = 0;
-  for (const LayerSpec& layer : layers_) {
+  for (const LayerSpec& layer : layer_specs(config)) {
     total += round_up(static_cast<std::size_t>(layer.in) * layer.out);
     if (layer.bias) total += round_up(layer.out);
   }
+  return total;
+}
+
+Parameters::Parameters(const ModelConfig& config) : config_(config) {
+  config.validate();
+  layers_ = layer_specs(config);
+  const std::size_t total = parameter_count(config);
+  if (total > static_cast<std::size_t>(INT32_MAX))
+    throw std::invalid_argument(std::to_string(total) + " parameters: more than a Tensor holds");
   flat_.reshape({static_cast<int>(total)});
   flat_.zero();
   std::size_t offset = 0;

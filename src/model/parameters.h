@@ -63,6 +63,12 @@ struct ParamBlock {
   std::size_t offset, size;
 };
 
+// The number of elements of the flat buffer for a configuration, padding
+// included, worked out without allocating it: what Parameters(config).size()
+// will be, so that a checkpoint's claim can be checked before memory is
+// spent on it.
+std::size_t parameter_count(const ModelConfig& config);
+
 class Parameters {
  public:
   explicit Parameters(const ModelConfig& config);

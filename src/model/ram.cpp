@@ -13,55 +13,86 @@
 // of what the core and the location network of step t send back
 // (reinforce.cpp says which loss goes where).
 #include <algorithm>
+#include <initializer_list>
 #include <stdexcept>
 
 #include "model/ram.h"
 
-Episode::Episode(const ModelConfig& c, int cap) : config(c), capacity(cap) {
-  c.validate();
+namespace {
+
+// Every buffer of an episode for `cap` images, with its shape, in one list:
+// the constructor sizes them, episode_bytes counts them without allocating.
+// `buffer(member, shape)` is called once for each, with a Tensor member of
+// Episode or a pair of them (the backward's turns).
+template <class Visit>
+void episode_buffers(const ModelConfig& c, int cap, Visit buffer) {
   const int T = c.glimpses, G = c.glimpse_features(), H = c.hidden;
   const int Ncat = c.what_hidden + c.where_hidden, Ng = c.glimpse_hidden;
   const CoreShape core = core_shape(c.core);
+  buffer(&Episode::noise, {T, cap, 2});
+  buffer(&Episode::mu_pre, {T, cap, 2});
+  buffer(&Episode::mu, {T, cap, 2});
+  buffer(&Episode::l_raw, {T, cap, 2});
+  buffer(&Episode::l, {T, cap, 2});
+  buffer(&Episode::rho, {T, cap, G});
+  buffer(&Episode::hcat, {T, cap, Ncat});
+  buffer(&Episode::g, {T, cap, Ng});
+  buffer(&Episode::h, {T, cap, H});
+  if (core.gates) buffer(&Episode::gates, {T, cap, core.gates * H});
+  if (core.cell) {
+    buffer(&Episode::cell, {T, cap, H});
+    buffer(&Episode::dc_turns, {cap, H});
+  }
+  if (core.dz) buffer(&Episode::dz, {T, cap, core.dz * H});
+  if (c.locator == LocatorKind::lstm) {
+    buffer(&Episode::loc_gates, {T, cap, 8});
+    buffer(&Episode::loc_cell, {T, cap, 2});
+    buffer(&Episode::dloc_h_turns, {cap, 2});
+    buffer(&Episode::dloc_c_turns, {cap, 2});
+    buffer(&Episode::dloc_z, {cap, 8});
+    buffer(&Episode::dloc_h_once, {cap, 2});
+    buffer(&Episode::dloc_c_once, {cap, 2});
+  }
+  buffer(&Episode::b, {T, cap});
+  buffer(&Episode::logp, {cap, c.classes});
+  buffer(&Episode::r, {T, cap});
+  buffer(&Episode::immediate, {T, cap});
+  buffer(&Episode::O, {T + 1, cap, c.classes});
+  buffer(&Episode::R, {T, cap});
+  buffer(&Episode::A, {T, cap});
+  buffer(&Episode::dh_turns, {cap, H});
+  buffer(&Episode::dg, {cap, Ng});
+  buffer(&Episode::dhcat, {cap, Ncat});
+  buffer(&Episode::dmu, {cap, 2});
+  buffer(&Episode::dlogits, {cap, c.classes});
+  buffer(&Episode::db, {cap});
+  buffer(&Episode::w, {cap});
+}
+
+void reshape_buffer(Tensor& t, std::initializer_list<int> shape) { t.reshape(shape); }
+void reshape_buffer(Tensor (&pair)[2], std::initializer_list<int> shape) {
+  for (Tensor& t : pair) t.reshape(shape);
+}
+constexpr std::size_t copies(Tensor Episode::*) { return 1; }
+constexpr std::size_t copies(Tensor (Episode::*)[2]) { return 2; }
+
+}  // namespace
+
+Episode::Episode(const ModelConfig& c, int cap) : config(c), capacity(cap) {
+  c.validate();
   images.resize(cap);
   labels.resize(cap);
-  noise.reshape({T, cap, 2});
-  mu_pre.reshape({T, cap, 2});
-  mu.reshape({T, cap, 2});
-  l_raw.reshape({T, cap, 2});
-  l.reshape({T, cap, 2});
-  rho.reshape({T, cap, G});
-  hcat.reshape({T, cap, Ncat});
-  g.reshape({T, cap, Ng});
-  h.reshape({T, cap, H});
-  if (core.gates) gates.reshape({T, cap, core.gates * H});
-  if (core.cell) {
-    cell.reshape({T, cap, H});
-    for (Tensor& t : dc_turns) t.reshape({cap, H});
-  }
-  if (core.dz) dz.reshape({T, cap, core.dz * H});
-  if (c.locator == LocatorKind::lstm) {
-    loc_gates.reshape({T, cap, 8});
-    loc_cell.reshape({T, cap, 2});
-    for (Tensor& t : dloc_h_turns) t.reshape({cap, 2});
-    for (Tensor& t : dloc_c_turns) t.reshape({cap, 2});
-    dloc_z.reshape({cap, 8});
-    dloc_h_once.reshape({cap, 2});
-    dloc_c_once.reshape({cap, 2});
-  }
-  b.reshape({T, cap});
-  logp.reshape({cap, c.classes});
-  r.reshape({T, cap});
-  immediate.reshape({T, cap});
-  O.reshape({T + 1, cap, c.classes});
-  R.reshape({T, cap});
-  A.reshape({T, cap});
-  for (Tensor& t : dh_turns) t.reshape({cap, H});
-  dg.reshape({cap, Ng});
-  dhcat.reshape({cap, Ncat});
-  dmu.reshape({cap, 2});
-  dlogits.reshape({cap, c.classes});
-  db.reshape({cap});
-  w.reshape({cap});
+  episode_buffers(c, cap, [this](auto member, std::initializer_list<int> shape) { reshape_buffer(this->*member, shape); });
+}
+
+std::size_t episode_bytes(const ModelConfig& config, int capacity) {
+  std::size_t elements = 0;
+  episode_buffers(config, capacity, [&](auto member, std::initializer_list<int> shape) {
+    std::size_t n = 1;
+    for (int s : shape) n *= static_cast<std::size_t>(s);
+    elements += copies(member) * n;
+  });
+  return elements * sizeof(real) + static_cast<std::size_t>(capacity) * (sizeof(const uint8_t*) + sizeof(uint8_t));
 }
 
 void Episode::resize(int batch) {

@@ -82,6 +82,10 @@ struct Episode {
   Tensor dloc_h_once, dloc_c_once;          // [B, 2] LSTM locator only: step_only_grads' own
 };
 
+// The memory an Episode(config, capacity) allocates, in bytes, counted
+// without allocating it: every buffer above, at its full capacity.
+std::size_t episode_bytes(const ModelConfig& config, int capacity);
+
 // Runs T glimpses, looking where `where` says (location_network.h): at the
 // policy's mean, at a sample drawn with the standard normals in ep.noise, or
 // at the locations in ep.noise.

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <new>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -35,6 +36,7 @@ const char* kUsage = R"(usage:
   ram train --out RUN_DIR [--resume] [train flags]               train, checkpoint, report
             --resume: continue the run in RUN_DIR from last.bin
   ram eval  --checkpoint RUN_DIR/model.bin [--split valid|test] [--data DIR] [--threads N]
+            [--allow-other-data]  (run it on other images than those it was trained on)
   ram experiment NAME --out DIR [--epochs N] [--seeds K] [--datasets A,B] [--images N]
             [--mnist DIR] [--cifar10 DIR] [--fashion-mnist DIR] [--print-commands]
             [train flags shared by its runs]
@@ -44,7 +46,7 @@ const char* kUsage = R"(usage:
             ram-tables: [--minutes M] each run's budget (15); [--collect-only] report unfinished runs,
             train none; --seeds K: at least K seeds per row (3 for the headline rows, 1 for the others)
   ram show  --checkpoint RUN_DIR/model.bin [--out FILE.png] [--animate DIR] [--gif FILE.gif] [--count N]
-            [--dataset NAME] [--data DIR] [--untrained] [--sample] [--seed S]
+            [--dataset NAME] [--data DIR] [--untrained] [--sample] [--seed S] [--allow-other-data]
             the glimpse path, the patches seen and the guess after each glimpse
   ram bench [--core NAME] [--locator NAME] [--glimpses T] [--batch B] [--threads N]
             [--canvas N] [--patch P] [--scales K] [--glimpse-scale S] [--unit-pixels U] [--seconds S]
@@ -139,7 +141,7 @@ int command_experiment(int argc, char** argv) {
 int command_show(int argc, char** argv) {
   const Flags f(argc, argv, 2,
                 {"--checkpoint", "--dataset", "--data", "--count", "--out", "--animate", "--gif", "--seed"},
-                {"--untrained", "--sample"});
+                {"--untrained", "--sample", "--allow-other-data"});
   if (!f.has("--checkpoint")) throw UsageError("show: --checkpoint RUN_DIR/model.bin is required");
   if (!f.has("--out") && !f.has("--animate") && !f.has("--gif"))
     throw UsageError("show: give --out FILE.png, --animate DIR, --gif FILE.gif, or several");
@@ -156,19 +158,27 @@ int command_show(int argc, char** argv) {
   s.untrained = f.has("--untrained");
   s.sample = f.has("--sample");
   s.seed = static_cast<uint64_t>(f.integer("--seed", 1, 0, 1L << 62));
+  s.allow_other_data = f.has("--allow-other-data");
   run_show(s);
   return 0;
 }
 
 int command_eval(int argc, char** argv) {
-  const Flags f(argc, argv, 2, {"--checkpoint", "--split", "--data", "--threads"}, {});
+  const Flags f(argc, argv, 2, {"--checkpoint", "--split", "--data", "--threads"}, {"--allow-other-data"});
   if (!f.has("--checkpoint")) throw UsageError("eval: --checkpoint FILE is required");
   const std::string split = f.text("--split", "test");
   if (split != "valid" && split != "test") throw UsageError("--split: '" + split + "' is not one of valid, test");
-  const TrainedModel m = load_trained(f.text("--checkpoint", ""), "", f.text("--data", ""));
-  ThreadPool pool(f.integer("--threads", default_threads(), 1, 256));
+  const int threads = static_cast<int>(f.integer("--threads", default_threads(), 1, 256));
+  const std::string checkpoint = f.text("--checkpoint", "");
+  const TrainedModel m = load_trained(checkpoint, "", f.text("--data", ""), f.has("--allow-other-data"));
+  require_memory(evaluation_bytes(m.config.model, threads), "evaluating " + checkpoint);
+  ThreadPool pool(threads);
   const Dataset& images = split == "valid" ? m.data.valid : m.data.test;
   const Evaluation e = evaluate(m.params, m.config.model, images, pool, m.config.seed);
+  if (e.non_finite > 0)
+    throw std::runtime_error(checkpoint + ": the model's outputs are not finite on " + std::to_string(e.non_finite) +
+                             " of " + std::to_string(images.count) + " images (its weights overflow the float "
+                             "computation)");
   std::printf("%s: %d images, nll %.4f\n", split.c_str(), images.count, e.nll);
   std::printf("mean location (x, y) of each glimpse, %s:",
               m.config.model.locations == LocationSource::random ? "at random places" : "at the policy mean");
@@ -228,6 +238,9 @@ int command_bench(int argc, char** argv) {
   b.batch = c.batch;
   b.threads = c.threads;
   b.seconds = f.number("--seconds", b.seconds, 0.1, 600);
+  require_memory(training_bytes(b.model, b.batch, std::max(2, b.threads), b.threads),
+                 "bench with --batch " + std::to_string(b.batch) + ", --glimpses " + std::to_string(b.model.glimpses) +
+                     ", --patch " + std::to_string(b.model.patch) + ", --scales " + std::to_string(b.model.scales));
   run_bench(b);
   return 0;
 }
@@ -260,5 +273,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", what.c_str());
     // A run that diverged is not an input problem.
     return what.rfind("training stopped", 0) == 0 ? 1 : 2;
+  } catch (const std::bad_alloc&) {
+    // What the settings need is checked before the large buffers are made
+    // (require_memory); this is what the estimate missed, or memory that
+    // others hold.
+    std::fprintf(stderr, "error: out of memory: the settings need more memory than the machine could give "
+                 "(smaller --batch, --glimpses, --patch or --scales need less)\n");
+    return 2;
   }
 }

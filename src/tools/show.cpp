@@ -198,7 +198,7 @@ void run_show(const ShowConfig& config) {
   if (config.out.empty() && config.animate_dir.empty() && config.gif.empty())
     throw std::invalid_argument("show: give --out FILE.png, --animate DIR, --gif FILE.gif, or several");
   if (config.count < 1 || config.count > 100) throw std::invalid_argument("--count: must be 1..100");
-  TrainedModel trained = load_trained(config.checkpoint, config.dataset, config.data_dir);
+  TrainedModel trained = load_trained(config.checkpoint, config.dataset, config.data_dir, config.allow_other_data);
   const TrainConfig& c = trained.config;
   const DataSplits& data = trained.data;
   Parameters& params = trained.params;
@@ -221,6 +221,12 @@ void run_show(const ShowConfig& config) {
     ep.draw_locations(j, config.sample ? mix_key(config.seed, j) : evaluation_stream(c.seed, j), where);
   }
   episode_forward(params, ep, where);
+  // The pictures turn probabilities into pixels: weights that overflow the
+  // float computation are refused here, not drawn.
+  const std::size_t outputs = static_cast<std::size_t>(c.model.glimpses + 1) * n * c.model.classes;
+  if (!std::all_of(ep.O.data(), ep.O.data() + outputs, [](real v) { return std::isfinite(v); }))
+    throw std::runtime_error(config.checkpoint + ": the model's outputs are not finite (its weights overflow "
+                             "the float computation)");
 
   const int T = c.model.glimpses;
   std::string what = config.untrained ? "untrained (initial weights, seed " + std::to_string(config.seed) + ")"

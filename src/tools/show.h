@@ -15,6 +15,7 @@ struct ShowConfig {
   bool untrained = false;   // the checkpoint's model with fresh initial weights instead
   bool sample = false;      // locations drawn from the policy (sigma) instead of its mean
   uint64_t seed = 1;        // the initial weights' and the policy noise's seed
+  bool allow_other_data = false;  // run on other images than those it was trained on (load_trained)
 };
 
 // Runs the model (at the policy mean, or sampling from the policy; a model

@@ -17,10 +17,18 @@
 // version 4 has the records, and, with the training state, the optimizer,
 // loss and batch settings, the reward (from version 2 on) and the
 // gradient-norm ceiling (from version 3 on) before the epoch reached.
-// Files are written to a temporary name and renamed, so a crash never leaves
-// a half-written checkpoint behind.
+// Files are written through AtomicFile (atomic_file.h): a crash or a full
+// disk never leaves a half-written checkpoint behind, and keeps the previous
+// one.
+//
+// Reading never trusts the file: it must be a regular file no larger than a
+// checkpoint of the largest model the settings allow, and every count it
+// holds is checked against the bytes that follow before memory is set aside
+// for it; any problem is a std::runtime_error naming the file and the field.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -46,6 +54,12 @@ void save_checkpoint(const std::string& path, const TrainConfig& config, const P
                      const TrainingState* state, const Optimizer* optimizer);
 // Throws std::runtime_error naming the file and the field that is wrong.
 Checkpoint load_checkpoint(const std::string& path);
+// The same from a file's bytes in memory (what load_checkpoint runs on the
+// file, and the fuzz target on its input); `name` is the file in messages.
+Checkpoint parse_checkpoint(const uint8_t* data, std::size_t size, const std::string& name);
+// The size of a checkpoint of the largest model the settings table allows,
+// with its training state: no checkpoint file is larger.
+uint64_t largest_checkpoint_bytes();
 // Copies checkpoint weights into params (same configuration) and, when
 // given, the optimizer state into optimizer.
 void restore_parameters(const Checkpoint& checkpoint, Parameters& params);
@@ -60,7 +74,10 @@ struct TrainedModel {
 };
 // Loads the checkpoint at `path`, then its data set, or `dataset` from its
 // usual directory when given, from `data_dir` when given; checks that the
-// images have the shape the model was trained on. Throws
-// std::runtime_error naming the file or directory.
+// images have the shape the model was trained on and, unless
+// `allow_other_data` or `dataset` names another data set than the
+// checkpoint's, that they are the very images (the data set's fingerprint,
+// data_fingerprint in train.h). Throws std::runtime_error naming the file or
+// directory.
 TrainedModel load_trained(const std::string& path, const std::string& dataset = "",
-                          const std::string& data_dir = "");
+                          const std::string& data_dir = "", bool allow_other_data = false);

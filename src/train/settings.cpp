@@ -37,9 +37,17 @@ std::string unknown_dataset(const std::string& name) {
   return is_known_dataset(name) ? "" : "unknown data set '" + name + "' (known: " + known_datasets() + ")";
 }
 
+// 16 hex digits (train.h, data_fingerprint), or "" in a checkpoint written
+// before checkpoints had it.
+std::string not_a_fingerprint(const std::string& text) {
+  const bool hex = std::all_of(text.begin(), text.end(), [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); });
+  return (text.empty() || text.size() == 16) && hex ? "" : "'" + text + "' is not 16 hex digits";
+}
+
 Accepts range(double lo, double hi) { return {lo, hi, "", nullptr}; }
 Accepts one_of(const char* names) { return {0, 0, names, nullptr}; }
 Accepts dataset_names() { return {0, 0, known_datasets(), unknown_dataset}; }
+Accepts fingerprints() { return {0, 0, "", not_a_fingerprint}; }
 const Accepts kText{}, kSwitch{};
 
 }  // namespace
@@ -94,6 +102,7 @@ const std::vector<Setting>& settings_table() {
       {nullptr, nullptr, "height", FIELD(model.height), "28", range(1, 4096), "image rows", 0},
       {nullptr, nullptr, "width", FIELD(model.width), "28", range(1, 4096), "image columns", 0},
       {nullptr, nullptr, "classes", FIELD(model.classes), "10", range(2, 1000), "classes A", 0},
+      {nullptr, nullptr, "data_fingerprint", FIELD(data_fingerprint), "", fingerprints(), "the images trained on", 0},
       {nullptr, nullptr, "what_hidden", FIELD(model.what_hidden), "128", range(1, 8192), "h_g width", I},
       {nullptr, nullptr, "where_hidden", FIELD(model.where_hidden), "128", range(1, 8192), "h_l width", I},
       {nullptr, nullptr, "glimpse_hidden", FIELD(model.glimpse_hidden), "256", range(1, 8192), "g_t width", I},

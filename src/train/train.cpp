@@ -26,6 +26,7 @@
 #include <stdexcept>
 #include <unistd.h>
 
+#include "kernels/fingerprint.h"
 #include "kernels/random.h"
 #include "kernels/thread_pool.h"
 #include "kernels/vectorize.h"
@@ -101,12 +102,16 @@ std::string non_finite_block(const Parameters& grads) {
 const char* kMetricsHeader =
     "epoch,lr,train_nll,train_reward,train_error,valid_error,valid_nll,test_error,seconds";
 
-// The header and the rows of epochs 1..last_epoch of a run's metrics.csv,
-// as the resumed run continues it: rows of later epochs (the epoch in flight
-// when the run stopped) are dropped. A row whose epoch is not a whole number
-// is refused with the file, the line and the value.
-std::string kept_metrics(const std::string& path, int last_epoch) {
-  std::ifstream in(path);
+// The text of a file, or "" when there is none.
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+std::string kept_metrics(const std::string& text, int last_epoch, const std::string& name) {
+  std::istringstream in(text);
   std::string kept = std::string(kMetricsHeader) + "\n", line;
   std::getline(in, line);  // the header
   for (int number = 2; std::getline(in, line); ++number) {
@@ -116,14 +121,52 @@ std::string kept_metrics(const std::string& path, int last_epoch) {
     errno = 0;
     const long epoch = std::strtol(field.c_str(), &end, 10);
     if (errno || end == field.c_str() || *end || epoch < 1)
-      throw std::runtime_error(path + ": line " + std::to_string(number) + ": field 'epoch' is '" + field +
+      throw std::runtime_error(name + ": line " + std::to_string(number) + ": field 'epoch' is '" + field +
                                "', not an epoch number");
     if (epoch <= last_epoch) kept += line + "\n";
   }
   return kept;
 }
 
-}  // namespace
+std::size_t evaluation_bytes(const ModelConfig& model, int threads) {
+  // The evaluator's copy of the weights and its panels (at most a forward
+  // and a transposed copy of each matrix), and an episode per thread.
+  const std::size_t weights = parameter_count(model) * sizeof(real);
+  return 3 * weights + static_cast<std::size_t>(threads) * episode_bytes(model, Evaluator::kChunk);
+}
+
+std::size_t training_bytes(const ModelConfig& model, int batch, int shards, int threads) {
+  // The weights, their panels during a batch (two copies at most), the best
+  // weights, the summed gradient and one per shard, two optimizer moments;
+  // each shard's episode for its rows of the batch; then evaluation.
+  const std::size_t weights = parameter_count(model) * sizeof(real);
+  const int S = std::min(shards, batch), rows = (batch + S - 1) / S;
+  return (6 + static_cast<std::size_t>(S)) * weights + S * episode_bytes(model, rows) + evaluation_bytes(model, threads);
+}
+
+void require_memory(std::size_t bytes, const std::string& what) {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return;  // the machine does not say: let the allocation decide
+  const double machine = static_cast<double>(pages) * static_cast<double>(page);
+  if (static_cast<double>(bytes) <= machine) return;
+  char text[160];
+  std::snprintf(text, sizeof text, " needs about %.1f GB of memory, more than this machine's %.1f GB", bytes / 1e9,
+                machine / 1e9);
+  throw std::runtime_error(what + text);
+}
+
+std::string data_fingerprint(const DataSplits& data) {
+  const Dataset& test = data.test;
+  const std::string shape = std::to_string(test.count) + " " + std::to_string(test.channels) + " " +
+                            std::to_string(test.height) + " " + std::to_string(test.width) + " " +
+                            std::to_string(test.classes);
+  uint64_t h = fingerprint(reinterpret_cast<const uint8_t*>(shape.data()), shape.size());
+  h = fingerprint(test.labels.data(), test.labels.size(), h);
+  h = fingerprint(test.pixels.data(), test.pixels.size(), h);
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+  return text;
+}
 
 DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_t seed,
                         const PlacementConfig& placement, ModelConfig& model) {
@@ -165,7 +208,7 @@ Evaluation Evaluator::run(ThreadPool& pool, const Parameters& params, const Data
   const int chunks = (data.count + chunk - 1) / chunk;
   const int T = config.glimpses;
   const Locations where = evaluation_locations(config);
-  std::vector<int> wrong(tasks, 0);
+  std::vector<int> wrong(tasks, 0), non_finite(tasks, 0);
   std::vector<double> nll(tasks, 0);
   std::vector<std::vector<double>> location_sum(tasks, std::vector<double>(2 * T, 0.0));
   pool.run(tasks, [&](int task) {
@@ -181,6 +224,7 @@ Evaluation Evaluator::run(ThreadPool& pool, const Parameters& params, const Data
       episode_forward(weights_, ep, where);
       for (int j = 0; j < n; ++j) {
         wrong[task] += episode_prediction(ep, j) != ep.labels[j];
+        non_finite[task] += !all_finite(0, static_cast<std::size_t>(config.classes), &ep.logp.at(j, 0));
         nll[task] -= ep.logp.at(j, ep.labels[j]);
         for (int s = 0; s < T; ++s)
           for (int d = 0; d < 2; ++d) location_sum[task][2 * s + d] += ep.l[(static_cast<std::size_t>(s) * chunk + j) * 2 + d];
@@ -191,6 +235,7 @@ Evaluation Evaluator::run(ThreadPool& pool, const Parameters& params, const Data
   result.mean_location.assign(2 * T, 0.0);
   for (int t = 0; t < tasks; ++t) {
     result.error += wrong[t];
+    result.non_finite += non_finite[t];
     result.nll += nll[t];
     for (int i = 0; i < 2 * T; ++i) result.mean_location[i] += location_sum[t][i] / std::max(1, data.count);
   }
@@ -303,12 +348,29 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
 
   std::fprintf(stderr, "loading %s from %s\n", cfg.dataset.c_str(), cfg.data_dir.c_str());
   DataSplits data = load_dataset(cfg.dataset, cfg.data_dir, cfg.seed, cfg.placement, cfg.model);
+  const std::string fingerprint = data_fingerprint(data);
   if (resume) {
     const ModelConfig& saved = resumed.config.model;
     if (!saved.same_images(cfg.model))
       throw std::runtime_error(last_path + ": was trained on images of another shape than those in " +
                                cfg.data_dir);
+    const std::string& trained_on = resumed.config.data_fingerprint;
+    if (trained_on.empty())
+      std::fprintf(stderr, "warning: %s records no data set fingerprint (written by an earlier version): "
+                   "the images in %s are not checked against those it was trained on\n",
+                   last_path.c_str(), cfg.data_dir.c_str());
+    else if (trained_on != fingerprint)
+      throw std::runtime_error(last_path + ": was trained on " + resumed.config.dataset + " from " +
+                               resumed.config.data_dir + " (data fingerprint " + trained_on + "), but the " +
+                               cfg.dataset + " images in " + cfg.data_dir + " are others (fingerprint " +
+                               fingerprint + "); resume with --data naming the files it was trained on");
   }
+  cfg.data_fingerprint = fingerprint;
+  require_memory(training_bytes(cfg.model, cfg.batch, cfg.shards, cfg.threads),
+                 "training with --batch " + std::to_string(cfg.batch) + ", --glimpses " +
+                     std::to_string(cfg.model.glimpses) + ", --patch " + std::to_string(cfg.model.patch) +
+                     ", --scales " + std::to_string(cfg.model.scales) + " on " + std::to_string(cfg.model.channels) +
+                     "x" + std::to_string(cfg.model.height) + "x" + std::to_string(cfg.model.width) + " images");
   if (cfg.batch > data.train.count)
     throw std::invalid_argument("--batch " + std::to_string(cfg.batch) + " is larger than the training split (" +
                                 std::to_string(data.train.count) + " images)");
@@ -329,16 +391,13 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
   // epochs (all of them on a resume) and is rewritten whole after each
   // epoch: both through AtomicFile, so that a kill never empties them.
   const std::string command_path = cfg.out_dir + "/command.txt";
-  std::string commands;
-  if (resume) {
-    std::ifstream previous(command_path);
-    commands.assign(std::istreambuf_iterator<char>(previous), std::istreambuf_iterator<char>());
-  }
+  const std::string commands = resume ? file_text(command_path) : "";
   // The command as given, then every setting: `ram train` followed by the
   // second line makes the same run.
   write_file_atomically(command_path,
                         commands + command_line + "\n" + kSettingsPrefix + settings_command_line(cfg) + "\n");
-  std::string metrics = resume ? kept_metrics(metrics_path, state.epochs_done) : std::string(kMetricsHeader) + "\n";
+  std::string metrics = resume ? kept_metrics(file_text(metrics_path), state.epochs_done, metrics_path)
+                               : std::string(kMetricsHeader) + "\n";
   write_file_atomically(metrics_path, metrics);
 
   ThreadPool pool(cfg.threads);

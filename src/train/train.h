@@ -27,6 +27,7 @@ struct TrainConfig {
   uint64_t seed = 1;  // fixes the split, the initial weights, the order and the noise
   double clip_norm = 0;    // gradient-norm ceiling (Torch --cutoffNorm); 0: none
   double max_minutes = 0;  // stop once an epoch ends past this much run time; 0: no limit
+  std::string data_fingerprint;  // the data it was trained on (data_fingerprint below); "": not known
 };
 
 // Reads the named data set (datasets/catalog.h) and fills the image and
@@ -34,10 +35,19 @@ struct TrainConfig {
 DataSplits load_dataset(const std::string& name, const std::string& dir, uint64_t seed,
                         const PlacementConfig& placement, ModelConfig& model);
 
+// The identity of a data set as a run sees it: the fingerprint
+// (kernels/fingerprint.h) of its test split's shape, labels and pixels, as
+// 16 hex digits. The test split is fixed by the files (or, for the data sets
+// made on the fly, by the seed and the placement), not by the seed's split of
+// the training images. Checkpoints record it; train (--resume) and
+// load_trained (checkpoint.h) refuse other data.
+std::string data_fingerprint(const DataSplits& data);
+
 struct Evaluation {
   double error = 0;  // fraction misclassified, where evaluation looks
   double nll = 0;    // mean -log p(y | h_T)
   std::vector<double> mean_location;  // [T, 2]: average (x, y) of each glimpse
+  int non_finite = 0;  // images whose log-probabilities are not all finite (weights that overflow)
 };
 class ThreadPool;
 // Where evaluation looks: at the policy's mean; or, for a model that looks at
@@ -47,6 +57,17 @@ class ThreadPool;
 Locations evaluation_locations(const ModelConfig& config);
 uint64_t evaluation_stream(uint64_t seed, int image);
 
+// The memory, in bytes, that evaluation on `threads` threads allocates
+// (Evaluator), and that training allocates besides the data set
+// (BatchGradient, Evaluator, the optimizer and the copies of the weights):
+// estimates from the buffers' shapes (episode_bytes, parameter_count), made
+// before any of them exists.
+std::size_t evaluation_bytes(const ModelConfig& model, int threads);
+std::size_t training_bytes(const ModelConfig& model, int batch, int shards, int threads);
+// Throws std::runtime_error "<what> needs about X GB of memory, more than
+// this machine's Y GB" when `bytes` exceed the machine's physical memory.
+void require_memory(std::size_t bytes, const std::string& what);
+
 // Classifies a data set where evaluation looks, in chunks of 100 images spread
 // over the pool's threads, each thread with its own workspace, kept between
 // calls so that repeated evaluations allocate nothing. It runs on its own copy
@@ -54,11 +75,11 @@ uint64_t evaluation_stream(uint64_t seed, int image);
 // `seed`: the run's, for random places.
 class Evaluator {
  public:
+  static constexpr int kChunk = 100;  // images per episode
   Evaluator(const ModelConfig& config, int threads, uint64_t seed);
   Evaluation run(ThreadPool& pool, const Parameters& params, const Dataset& data);
 
  private:
-  static constexpr int kChunk = 100;
   ModelConfig config_;
   uint64_t seed_;
   std::vector<std::unique_ptr<Episode>> episodes_;
@@ -120,3 +141,10 @@ Tensor change_reference(const TrainConfig& config, const Dataset& train_epoch_1)
 // Returns the test error of the model with the best validation error.
 constexpr const char* kSettingsPrefix = "  settings: ";
 double train(TrainConfig config, bool resume, const std::string& command_line);
+
+// metrics.csv as a resumed run continues it: the header, then the rows of
+// `text` (the file's contents) for epochs 1..last_epoch; rows of later
+// epochs (the epoch in flight when the run stopped) are dropped. A row whose
+// epoch is not a whole number from 1 on throws std::runtime_error naming
+// `name` (the file), the line and the value.
+std::string kept_metrics(const std::string& text, int last_epoch, const std::string& name);
