@@ -8,7 +8,10 @@
 // A file is trusted only as far as its length confirms its header: the header
 // must promise exactly the bytes that follow it, so a truncated download or a
 // file of the wrong kind is caught here, with its name, instead of turning into
-// garbage pixels or an out-of-bounds read deep inside training.
+// garbage pixels or an out-of-bounds read deep inside training. Before that,
+// read_file_bytes refuses what is not a regular file of a sane size, and
+// allocates only once it knows the size; the parsers then work on the bytes
+// in memory, as the fuzz tests (tests/fuzz/) call them.
 #include "datasets/dataset.h"
 
 #include <fcntl.h>
