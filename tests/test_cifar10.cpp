@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 
+#include <climits>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -68,6 +69,11 @@ TEST_CASE("cifar10 binary: records read back, damaged files are refused by name"
   CHECK(twice.pixels.size() == 4 * 3072);
   e = error_of([&] { read_cifar_binary({dir.path()}); });
   CHECK(contains(e, dir.path() + ": is a directory"));
+  // The count stays an int: a batch that would pass INT_MAX images is refused.
+  Dataset full;
+  full.count = INT_MAX;
+  e = error_of([&] { parse_cifar_binary(bytes, "last.bin", full); });
+  CHECK(contains(e, "last.bin: 2 records would make more than 2147483647 images in all"));
 }
 
 TEST_CASE("cifar10 folders: pixels in [C, H, W], labels from sorted class folders, bad images named") {

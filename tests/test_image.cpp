@@ -126,6 +126,14 @@ TEST_CASE("image: the first bytes say JPEG or PNG; anything else is refused, wha
 TEST_CASE("image: the size in the header is checked before anything is decoded") {
   CHECK(contains(decode_error(tiny_jpeg(16, 8).bytes(), 32, 32), kPath + ": is 16x8, expected 32x32"));
   CHECK(contains(decode_error(rgb_png(8, 8, std::vector<uint8_t>(8 * 8 * 3)), 32, 32), ": is 8x8, expected 32x32"));
+  // Headers claiming a large image over a few bytes of data: refused for
+  // their size, before the data is looked at or anything allocated for it.
+  JpegParts large = tiny_jpeg(16, 8);
+  large.sof = jpeg_segment(0xc0, {8, 0x0f, 0xa0, 0x0f, 0xa0, 1, 1, 0x11, 0});  // 4000x4000
+  CHECK(contains(decode_error(large.bytes(), 32, 32), kPath + ": is 4000x4000, expected 32x32"));
+  const std::vector<uint8_t> large_png =
+      png_file({png_ihdr(100000, 100000, 8, 2), png_chunk("IDAT", zlib_stored({0})), png_chunk("IEND", {})});
+  CHECK(contains(decode_error(large_png, 32, 32), kPath + ": is 100000x100000, expected 32x32"));
   CHECK(contains(decode_error(tiny_jpeg(16, 8).bytes(), 0, 8), "each side must be 1..4096"));
   std::vector<uint8_t> huge = tiny_jpeg(16, 8).bytes();
   huge.resize(max_image_file_bytes(16, 8) + 1);
@@ -214,7 +222,13 @@ TEST_CASE("JPEG: a DC coefficient past 16 bits, or a quantisation step of 0, is 
   p.dht_dc = jpeg_huffman(0, 0, {1}, {11});
   p.data = jpeg_scan_data("0" + std::string(11, '1') + "0" + "0" + std::string(11, '0') + "0");
   CHECK(contains(decode_error(p.bytes(), 16, 8), "JPEG: a DC coefficient of 131008, outside 16 bits"));
-  // The same with step 1 is 2047 and decodes.
+  // Negative differences (EXTEND, T.81 F.2.2.1: eleven 0 bits are -2047):
+  // -32,752 fits 16 bits after one block, -65,504 after two does not.
+  p.dqt = tiny_jpeg(16, 8, false, 16).dqt;
+  p.data = jpeg_scan_data("0" + std::string(11, '0') + "0" + "0" + std::string(11, '0') + "0");
+  CHECK(contains(decode_error(p.bytes(), 16, 8), "JPEG: a DC coefficient of -65504, outside 16 bits"));
+  // Steps of 1 keep it within 16 bits: it decodes.
+  p.data = jpeg_scan_data("0" + std::string(11, '1') + "0" + "0" + std::string(11, '0') + "0");
   p.dqt = tiny_jpeg(16, 8).dqt;
   CHECK(decode_image(p.bytes(), kPath, 16, 8).size() == 3 * 16 * 8);
   p.dht_dc = jpeg_huffman(0, 0, {1}, {12});
