@@ -152,6 +152,7 @@ FUZZ_FLAGS   := -std=c++17 -g -O1 -Isrc -Itests -MMD -MP -fsanitize=address,unde
 FUZZ_TARGETS := idx gzip cifar_binary image
 FUZZ_OBJ     := $(patsubst src/%.cpp,build/fuzz/%.o,$(filter-out src/datasets/catalog.cpp,$(wildcard src/datasets/*.cpp)))
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?= -1
 build/fuzz/.libfuzzer:
 	@mkdir -p build/fuzz
 	@printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' \
@@ -178,13 +179,14 @@ build/fuzz/seeds/.made: build/fuzz/make_seeds
 	@touch $@
 .SECONDARY: $(FUZZ_OBJ)
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%) build/fuzz/seeds/.made
-# One target at a time, in one process, FUZZ_SECONDS each; new inputs are kept in
+# One target at a time, in one process, for FUZZ_SECONDS or FUZZ_RUNS inputs
+# (-1: no limit), whichever ends first; new inputs are kept in
 # build/fuzz/corpus/<target>/, findings written to build/fuzz/.
 fuzz-run: fuzz
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build/fuzz/corpus/$$t; \
-	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
-	  build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s, $(FUZZ_RUNS) runs"; \
+	  build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -print_final_stats=1 \
 	    -artifact_prefix=build/fuzz/$$t- build/fuzz/corpus/$$t build/fuzz/seeds/$$t || exit 1; \
 	done
 
