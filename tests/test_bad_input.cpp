@@ -207,7 +207,7 @@ TEST_CASE("evaluation: weights that overflow are counted as non-finite outputs; 
   images.pixels.assign(7 * 28 * 28, 200);
   images.labels.assign(7, 3);
   ThreadPool pool(2);
-  const Evaluation e = evaluate(params, config, images, pool);
+  const Evaluation e = evaluate(params, config, images, pool, 1);
   CHECK(e.non_finite == 7);
   CHECK_FALSE(std::isfinite(e.nll));
   // The locations are NaN before the clamp; the sensor looks at the centre.
@@ -225,7 +225,7 @@ TEST_CASE("evaluation: weights that overflow are counted as non-finite outputs; 
   }
   // Sane weights: nothing counted.
   params.init_uniform(1);
-  CHECK(evaluate(params, config, images, pool).non_finite == 0);
+  CHECK(evaluate(params, config, images, pool, 1).non_finite == 0);
 }
 
 TEST_CASE("data: a fingerprint changes with any bit of any byte, the tail and the length included") {

@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -194,6 +195,42 @@ TEST_CASE("a malformed label file is refused, naming the file and the problem") 
   }
 }
 
+TEST_CASE("read_file_bytes refuses directories, devices, pipes and files over the limit, by name") {
+  TempDir dir;
+  const std::string path = dir.file("data");
+  write_file(path, std::vector<uint8_t>(100, 7));
+  CHECK(read_file_bytes(path, 100) == std::vector<uint8_t>(100, 7));
+  std::string e = error_of([&] { read_file_bytes(path, 99); });
+  CHECK(contains(e, path + ": is 100 bytes, more than the 99 a file of its kind may hold"));
+  e = error_of([&] { read_file_bytes(dir.path(), 100); });
+  CHECK(contains(e, dir.path() + ": is a directory"));
+  // An endless device is refused before a byte is read.
+  e = error_of([&] { read_file_bytes("/dev/zero", kMaxDataFileBytes); });
+  CHECK(contains(e, "/dev/zero: is not a regular file"));
+  // A named pipe without a writer: refused at once, not waited on.
+  REQUIRE(mkfifo(dir.file("pipe").c_str(), 0600) == 0);
+  e = error_of([&] { read_file_bytes(dir.file("pipe"), 100); });
+  CHECK(contains(e, dir.file("pipe") + ": is not a regular file"));
+  // A file that reports no size but has content is still held to the limit.
+  if (std::filesystem::exists("/proc/self/status")) {
+    e = error_of([&] { read_file_bytes("/proc/self/status", 10); });
+    CHECK(contains(e, "/proc/self/status: holds more than the 10 bytes a file of its kind may hold"));
+  }
+}
+
+TEST_CASE("the IDX parsers read bytes in memory as the readers read the file") {
+  std::vector<uint8_t> pixels(2 * 3 * 4);
+  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(i * 11);
+  const Dataset images = parse_idx_images(idx_bytes(kImagesMagic, {2, 3, 4}, pixels), "in-memory");
+  CHECK(images.count == 2);
+  CHECK(images.height == 3);
+  CHECK(images.width == 4);
+  CHECK(images.pixels == pixels);
+  CHECK(parse_idx_labels(idx_bytes(kLabelsMagic, {3}, {4, 0, 9}), "in-memory", 10) == std::vector<uint8_t>{4, 0, 9});
+  CHECK(contains(error_of([&] { parse_idx_labels(idx_bytes(kLabelsMagic, {1}, {}), "in-memory", 10); }),
+                 "in-memory: truncated"));
+}
+
 TEST_CASE("subset copies the chosen images and labels in the given order") {
   Dataset source;
   source.count = 4;
@@ -228,6 +265,14 @@ TEST_CASE("load_mnist reports a missing directory or file and how to fetch it") 
     CHECK(contains(message, missing + ": "));
     CHECK(contains(message, "no such directory"));
     CHECK(contains(message, "sh data/fetch_mnist.sh " + missing));
+  }
+  SUBCASE("a directory where a file should be") {
+    write_fake_mnist(dir, 10050, 20, 10050);
+    std::filesystem::remove(dir.file("t10k-labels-idx1-ubyte"));
+    std::filesystem::create_directory(dir.file("t10k-labels-idx1-ubyte"));
+    const std::string message = error_of([&] { load_mnist(dir.path(), 1); });
+    CAPTURE(message);
+    CHECK(contains(message, dir.file("t10k-labels-idx1-ubyte") + ": is a directory"));
   }
   SUBCASE("missing file") {
     write_fake_mnist(dir, 10050, 20, 10050);

@@ -1,32 +1,20 @@
-// dataset_cifar10.cpp: CIFAR-10 (A. Krizhevsky, 2009), the seed paper's second
-// data set, from the official binary release or from folders of images.
+// cifar10.cpp: CIFAR-10 (A. Krizhevsky, 2009), the seed paper's second data
+// set, from the official binary release or from folders of images.
 //
 // Binary release: each of data_batch_1..5.bin and test_batch.bin is a run of
 // 3,073-byte records, a label byte (0..9) then the red, green and blue 32x32
 // planes, which is already the [C, H, W] layout the sensor reads. Folders:
-// <split>/<class>/<image>, decoded by stb_image (the only image library the
-// project uses) to 3 channels, and rearranged from its [H, W, C] to [C, H, W].
-// Files are read in sorted order, so a load is the same on every machine.
+// <split>/<class>/<image>, each a JPEG or PNG file checked and decoded by
+// decode_image (image.cpp). Files are read in sorted order, so a load is the
+// same on every machine; each is read whole after its kind and size are
+// checked (read_file_bytes), and parsed from memory.
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+#include <climits>
 #include <filesystem>
 #include <stdexcept>
 
 #include "datasets/dataset.h"
-
-// stb_image is a single header; its implementation is compiled here, once,
-// with only the decoders CIFAR folders use, and without the warnings its
-// code raises under -Wall -Wextra.
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_JPEG
-#define STBI_ONLY_PNG
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wall"
-#pragma GCC diagnostic ignored "-Wextra"
-#include <stb/stb_image.h>
-#pragma GCC diagnostic pop
+#include "datasets/image.h"
 
 namespace fs = std::filesystem;
 
@@ -47,25 +35,32 @@ bool is_image_file(const fs::path& p) {
 
 }  // namespace
 
+void parse_cifar_binary(const std::vector<uint8_t>& bytes, const std::string& path, Dataset& into) {
+  into.channels = kChannels;
+  into.height = into.width = kSide;
+  into.classes = kClasses;
+  if (bytes.empty() || bytes.size() % kRecord != 0)
+    throw file_error(path, std::to_string(bytes.size()) + " bytes, not a whole number of " +
+                               std::to_string(kRecord) + "-byte CIFAR-10 records (truncated or not CIFAR-10)");
+  const std::size_t records = bytes.size() / kRecord;
+  if (records > static_cast<std::size_t>(INT_MAX - into.count))
+    throw file_error(path, std::to_string(records) + " records would make more than " + std::to_string(INT_MAX) +
+                               " images in all");
+  into.labels.reserve(into.labels.size() + records);
+  into.pixels.reserve(into.pixels.size() + records * (kRecord - 1));
+  for (std::size_t at = 0; at < bytes.size(); at += kRecord) {
+    if (bytes[at] >= kClasses)
+      throw file_error(path, "label " + std::to_string(bytes[at]) + " of record " + std::to_string(at / kRecord) +
+                                 " is out of range (0..9)");
+    into.labels.push_back(bytes[at]);
+    into.pixels.insert(into.pixels.end(), bytes.begin() + at + 1, bytes.begin() + at + kRecord);
+  }
+  into.count = static_cast<int>(into.labels.size());
+}
+
 Dataset read_cifar_binary(const std::vector<std::string>& paths) {
   Dataset d;
-  d.channels = kChannels;
-  d.height = d.width = kSide;
-  d.classes = kClasses;
-  for (const std::string& path : paths) {
-    const std::vector<uint8_t> bytes = read_file_bytes(path);
-    if (bytes.empty() || bytes.size() % kRecord != 0)
-      throw file_error(path, std::to_string(bytes.size()) + " bytes, not a whole number of " +
-                                 std::to_string(kRecord) + "-byte CIFAR-10 records (truncated or not CIFAR-10)");
-    for (std::size_t at = 0; at < bytes.size(); at += kRecord) {
-      if (bytes[at] >= kClasses)
-        throw file_error(path, "label " + std::to_string(bytes[at]) + " of record " +
-                                   std::to_string(at / kRecord) + " is out of range (0..9)");
-      d.labels.push_back(bytes[at]);
-      d.pixels.insert(d.pixels.end(), bytes.begin() + at + 1, bytes.begin() + at + kRecord);
-    }
-    d.count = static_cast<int>(d.labels.size());
-  }
+  for (const std::string& path : paths) parse_cifar_binary(read_file_bytes(path, kMaxDataFileBytes), path, d);
   return d;
 }
 
@@ -88,32 +83,25 @@ Dataset read_image_folders(const std::string& dir, const std::vector<std::string
   d.height = height;
   d.width = width;
   d.classes = static_cast<int>(classes.size());
-  const std::size_t plane = static_cast<std::size_t>(width) * height;
+  // A label is one byte.
+  if (classes.size() > 256) throw file_error(dir, std::to_string(classes.size()) + " class folders, at most 256");
   for (std::size_t label = 0; label < classes.size(); ++label) {
     const std::string folder = dir + "/" + classes[label];
     std::error_code ec;
     if (!fs::is_directory(folder, ec))
       throw file_error(folder, "missing: every split needs the same class folders");
+    // Every entry named like an image, so that a directory or a device called
+    // x.png is refused by name rather than skipped.
     std::vector<std::string> files;
     for (const auto& entry : fs::directory_iterator(folder, ec))
-      if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path().string());
+      if (is_image_file(entry.path())) files.push_back(entry.path().string());
+    if (ec) throw file_error(folder, "cannot list: " + ec.message());
     std::sort(files.begin(), files.end());
     if (files.empty()) throw file_error(folder, "holds no .jpg or .png image");
     for (const std::string& file : files) {
-      int w = 0, h = 0, n = 0;
-      uint8_t* hwc = stbi_load(file.c_str(), &w, &h, &n, kChannels);
-      if (!hwc) throw file_error(file, std::string("cannot decode the image: ") + stbi_failure_reason());
-      if (w != width || h != height) {
-        stbi_image_free(hwc);
-        throw file_error(file, "is " + std::to_string(w) + "x" + std::to_string(h) + ", expected " +
-                                   std::to_string(width) + "x" + std::to_string(height));
-      }
-      // [H, W, C] to [C, H, W].
-      const std::size_t start = d.pixels.size();
-      d.pixels.resize(start + kChannels * plane);
-      for (std::size_t i = 0; i < plane; ++i)
-        for (int c = 0; c < kChannels; ++c) d.pixels[start + c * plane + i] = hwc[i * kChannels + c];
-      stbi_image_free(hwc);
+      const std::vector<uint8_t> chw =
+          decode_image(read_file_bytes(file, max_image_file_bytes(width, height)), file, width, height);
+      d.pixels.insert(d.pixels.end(), chw.begin(), chw.end());
       d.labels.push_back(static_cast<uint8_t>(label));
     }
   }

@@ -8,8 +8,15 @@
 // A file is trusted only as far as its length confirms its header: the header
 // must promise exactly the bytes that follow it, so a truncated download or a
 // file of the wrong kind is caught here, with its name, instead of turning into
-// garbage pixels or an out-of-bounds read deep inside training.
+// garbage pixels or an out-of-bounds read deep inside training. Before that,
+// read_file_bytes refuses what is not a regular file of a sane size, and
+// allocates only once it knows the size; the parsers then work on the bytes
+// in memory, as the fuzz tests (tests/fuzz/) call them.
 #include "datasets/dataset.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <climits>
@@ -18,6 +25,7 @@
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 
 #include "datasets/gzip.h"
 #include "kernels/random.h"
@@ -50,6 +58,17 @@ std::string hex32(uint32_t value) {
   return text;
 }
 
+// A file descriptor, closed at scope exit.
+struct OpenFile {
+  explicit OpenFile(int descriptor) : fd(descriptor) {}
+  ~OpenFile() {
+    if (fd >= 0) ::close(fd);
+  }
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  const int fd;
+};
+
 uint32_t read_big_endian_u32(const uint8_t* bytes) {
   return (uint32_t{bytes[0]} << 24) | (uint32_t{bytes[1]} << 16) |
          (uint32_t{bytes[2]} << 8) | uint32_t{bytes[3]};
@@ -58,35 +77,53 @@ uint32_t read_big_endian_u32(const uint8_t* bytes) {
 }  // namespace
 
 // The whole file. MNIST's largest file is 47 MB, so reading it at once is
-// simpler than streaming and costs nothing that matters.
-std::vector<uint8_t> read_file_bytes(const std::string& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                        &std::fclose);
-  if (!file) throw file_error(path, std::string("cannot open: ") + std::strerror(errno));
-  std::vector<uint8_t> bytes;
-  uint8_t chunk[1 << 16];
-  size_t got;
-  while ((got = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) {
-    bytes.insert(bytes.end(), chunk, chunk + got);
+// simpler than streaming and costs nothing that matters. The file's kind and
+// size are checked on the open descriptor before anything is allocated.
+std::vector<uint8_t> read_file_bytes(const std::string& path, std::size_t max_bytes) {
+  // O_NONBLOCK: opening a named pipe must not wait for a writer (it is refused
+  // just below); it changes nothing for a regular file.
+  const OpenFile file(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (file.fd < 0) throw file_error(path, std::string("cannot open: ") + std::strerror(errno));
+  struct stat info;
+  if (::fstat(file.fd, &info) != 0) throw file_error(path, std::string("cannot read: ") + std::strerror(errno));
+  if (S_ISDIR(info.st_mode)) throw file_error(path, "is a directory, not a data file");
+  if (!S_ISREG(info.st_mode)) {
+    throw file_error(path, "is not a regular file (a device, pipe or socket), so it is not read");
   }
-  if (std::ferror(file.get())) {
-    throw file_error(path, std::string("cannot read: ") + std::strerror(errno));
+  if (static_cast<uint64_t>(info.st_size) > max_bytes) {
+    throw file_error(path, "is " + std::to_string(info.st_size) + " bytes, more than the " +
+                               std::to_string(max_bytes) + " a file of its kind may hold");
+  }
+  std::vector<uint8_t> bytes;
+  bytes.reserve(static_cast<std::size_t>(info.st_size));
+  // To the end of the file, which may have grown since fstat (or, like the
+  // files under /proc, report no size at all), but never past max_bytes.
+  uint8_t chunk[1 << 16];
+  for (;;) {
+    const ssize_t got = ::read(file.fd, chunk, sizeof chunk);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw file_error(path, std::string("cannot read: ") + std::strerror(errno));
+    if (got == 0) break;
+    if (static_cast<std::size_t>(got) > max_bytes - bytes.size()) {
+      throw file_error(path, "holds more than the " + std::to_string(max_bytes) +
+                                 " bytes a file of its kind may hold (it grew while being read)");
+    }
+    bytes.insert(bytes.end(), chunk, chunk + got);
   }
   return bytes;
 }
 
 namespace {
 
-// Reads an IDX file of `ndims` dimensions with the given magic number, checks
-// that its length is exactly the header plus the data the header announces,
-// and returns the data with the header removed. `dims` receives the sizes;
-// `kind` ("image", "label") names the file in messages.
-std::vector<uint8_t> read_idx(const std::string& path, uint32_t magic, int ndims,
-                              const char* kind, std::vector<uint32_t>& dims) {
-  std::vector<uint8_t> bytes = read_file_bytes(path);
+// Parses an IDX file's bytes: `ndims` dimensions with the given magic number;
+// checks that its length is exactly the header plus the data the header
+// announces, and returns the data with the header removed. `dims` receives
+// the sizes; `kind` ("image", "label") names the file in messages.
+std::vector<uint8_t> parse_idx(std::vector<uint8_t> bytes, const std::string& path, uint32_t magic,
+                               int ndims, const char* kind, std::vector<uint32_t>& dims) {
   // gzip-compressed IDX files (Fashion-MNIST as Debian ships it) are
-  // unpacked first.
-  if (bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) bytes = gunzip(bytes, path);
+  // unpacked first, to at most as much as a plain file may hold.
+  if (bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) bytes = gunzip(bytes, path, kMaxDataFileBytes);
   const size_t header_bytes = 4 + 4 * static_cast<size_t>(ndims);
   const std::string header_short =
       "incomplete header: the file has " + std::to_string(bytes.size()) +
@@ -179,9 +216,17 @@ Dataset subset(const Dataset& source, const std::vector<int>& indices) {
 }
 
 Dataset read_idx_images(const std::string& path) {
+  return parse_idx_images(read_file_bytes(path, kMaxDataFileBytes), path);
+}
+
+std::vector<uint8_t> read_idx_labels(const std::string& path, int classes) {
+  return parse_idx_labels(read_file_bytes(path, kMaxDataFileBytes), path, classes);
+}
+
+Dataset parse_idx_images(std::vector<uint8_t> bytes, const std::string& path) {
   std::vector<uint32_t> dims;  // count, rows, cols
   Dataset images;
-  images.pixels = read_idx(path, kImagesMagic, 3, "image", dims);
+  images.pixels = parse_idx(std::move(bytes), path, kImagesMagic, 3, "image", dims);
   images.count = static_cast<int>(dims[0]);
   images.channels = 1;
   images.height = static_cast<int>(dims[1]);
@@ -190,14 +235,14 @@ Dataset read_idx_images(const std::string& path) {
   return images;
 }
 
-std::vector<uint8_t> read_idx_labels(const std::string& path, int classes) {
+std::vector<uint8_t> parse_idx_labels(std::vector<uint8_t> bytes, const std::string& path, int classes) {
   // A label is one byte, so more than 256 classes cannot be stored.
   if (classes < 1 || classes > 256) {
     throw file_error(path, "cannot check labels against " + std::to_string(classes) +
                                " classes (must be 1..256)");
   }
   std::vector<uint32_t> dims;  // count
-  std::vector<uint8_t> labels = read_idx(path, kLabelsMagic, 1, "label", dims);
+  std::vector<uint8_t> labels = parse_idx(std::move(bytes), path, kLabelsMagic, 1, "label", dims);
   for (size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] >= classes) {
       throw file_error(path, "label " + std::to_string(labels[i]) + " at index " +

@@ -1,6 +1,11 @@
 // gzip.cpp: gunzip = the gzip wrapper (RFC 1952) around an inflater for
 // DEFLATE (RFC 1951). Not a paper component: it lets the Fashion-MNIST files
-// of Debian's dataset-fashion-mnist be read as they are shipped.
+// of Debian's dataset-fashion-mnist be read as they are shipped, and lets the
+// PNG check (png_check.cpp) validate an image's compressed data.
+//
+// Output is bounded before it is produced: the inflater is given the most
+// bytes it may write and stops with an error at the first byte past it, so a
+// small hostile file (a "zip bomb") cannot make it allocate gigabytes.
 //
 // DEFLATE in brief: a stream of blocks, each stored (raw bytes), or coded
 // with fixed or with transmitted ("dynamic") Huffman codes. Codes are
@@ -18,8 +23,9 @@ namespace {
 
 class Inflater {
  public:
-  Inflater(const uint8_t* data, std::size_t size, const std::string& path)
-      : data_(data), size_(size), path_(path) {}
+  Inflater(const uint8_t* data, std::size_t size, std::size_t max_out, const std::string& where,
+           const std::string& limit_reason)
+      : data_(data), size_(size), max_out_(max_out), where_(where), limit_reason_(limit_reason) {}
 
   // Decodes blocks until the last one; returns the bytes consumed.
   std::size_t run(std::vector<uint8_t>& out) {
@@ -47,8 +53,13 @@ class Inflater {
     std::vector<int> symbols;
   };
 
-  [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error(path_ + ": gzip: " + what);
+  [[noreturn]] void fail(const std::string& what) const { throw std::runtime_error(where_ + ": " + what); }
+
+  // Output may grow by n bytes only while it stays within max_out_.
+  void make_room(const std::vector<uint8_t>& out, std::size_t n) const {
+    if (out.size() > max_out_ || n > max_out_ - out.size()) {
+      fail("unpacks to more than " + std::to_string(max_out_) + " bytes, " + limit_reason_);
+    }
   }
 
   int bits(int n) {
@@ -106,18 +117,21 @@ class Inflater {
     if (len != (~nlen & 0xffff)) fail("stored block length and its complement disagree");
     pos_ += 4;
     if (pos_ + len > size_) fail("truncated stored block");
+    make_room(out, len);
     out.insert(out.end(), data_ + pos_, data_ + pos_ + len);
     pos_ += len;
   }
 
+  // The fixed codes (RFC 1951 3.2.6) include the symbols the format forbids
+  // (lengths 286-287, distances 30-31), so that codes() refuses them by name.
   void fixed_block(std::vector<uint8_t>& out) {
-    int lengths[288 + 30];
+    int lengths[288 + 32];
     for (int s = 0; s < 144; ++s) lengths[s] = 8;
     for (int s = 144; s < 256; ++s) lengths[s] = 9;
     for (int s = 256; s < 280; ++s) lengths[s] = 7;
     for (int s = 280; s < 288; ++s) lengths[s] = 8;
-    for (int s = 0; s < 30; ++s) lengths[288 + s] = 5;
-    codes(out, build(lengths, 288), build(lengths + 288, 30));
+    for (int s = 0; s < 32; ++s) lengths[288 + s] = 5;
+    codes(out, build(lengths, 288), build(lengths + 288, 32));
   }
 
   void dynamic_block(std::vector<uint8_t>& out) {
@@ -168,6 +182,7 @@ class Inflater {
     for (;;) {
       int symbol = decode(litlen);
       if (symbol < 256) {
+        make_room(out, 1);
         out.push_back(static_cast<uint8_t>(symbol));
       } else if (symbol == 256) {
         return;
@@ -179,6 +194,7 @@ class Inflater {
         if (d >= 30) fail("a distance symbol out of range");
         const std::size_t distance = static_cast<std::size_t>(dist_base[d] + bits(dist_extra[d]));
         if (distance > out.size()) fail("a distance reaching before the start of the data");
+        make_room(out, length);
         // Byte by byte: a copy may overlap the bytes it writes.
         const std::size_t from = out.size() - distance;
         for (int k = 0; k < length; ++k) out.push_back(out[from + k]);
@@ -188,7 +204,9 @@ class Inflater {
 
   const uint8_t* data_;
   std::size_t size_;
-  std::string path_;
+  std::size_t max_out_;
+  std::string where_;
+  std::string limit_reason_;
   std::size_t pos_ = 0;
   uint32_t bit_buffer_ = 0;
   int bit_count_ = 0;
@@ -211,16 +229,39 @@ uint32_t crc32(const uint8_t* data, std::size_t size) {
   return crc ^ 0xFFFFFFFFu;
 }
 
-std::vector<uint8_t> gunzip(const std::vector<uint8_t>& gz, const std::string& path) {
+std::size_t inflate(const uint8_t* data, std::size_t size, std::size_t max_out, std::vector<uint8_t>& out,
+                    const std::string& where, const std::string& limit_reason) {
+  return Inflater(data, size, max_out, where, limit_reason).run(out);
+}
+
+std::vector<uint8_t> gunzip(const std::vector<uint8_t>& gz, const std::string& path, std::size_t max_bytes) {
   auto fail = [&](const std::string& what) { throw std::runtime_error(path + ": gzip: " + what); };
+  auto little_endian_u32 = [&](std::size_t at) {
+    return gz[at] | (gz[at + 1] << 8) | (gz[at + 2] << 16) | (uint32_t{gz[at + 3]} << 24);
+  };
   // Header: 1f 8b, method 8 (deflate), flags, mtime (4), xfl, os.
   if (gz.size() < 18) fail("too short to be a gzip file");
   if (gz[0] != 0x1f || gz[1] != 0x8b) fail("not a gzip file");
   if (gz[2] != 8) fail("compression method " + std::to_string(gz[2]) + ", only deflate (8) is known");
+  // The trailer, the file's last 8 bytes: CRC-32 and length (mod 2^32) of the
+  // uncompressed data. The length bounds the output before inflating starts:
+  // it must be possible (DEFLATE expands at most kDeflateMaxRatio times) and
+  // within max_bytes; the data may then not unpack to a byte more.
+  const uint32_t crc = little_endian_u32(gz.size() - 8);
+  const uint32_t length = little_endian_u32(gz.size() - 4);
+  const std::string truncated = " (is the file truncated?)";
+  if (length > max_bytes) {
+    fail("the trailer gives an unpacked length of " + std::to_string(length) + " bytes, more than the " +
+         std::to_string(max_bytes) + " a file of its kind may hold" + truncated);
+  }
+  if (static_cast<uint64_t>(length) > kDeflateMaxRatio * static_cast<uint64_t>(gz.size())) {
+    fail("the trailer gives an unpacked length of " + std::to_string(length) +
+         " bytes, more than DEFLATE can unpack from " + std::to_string(gz.size()) + " bytes" + truncated);
+  }
   const int flags = gz[3];
   std::size_t pos = 10;
   auto need = [&](std::size_t n) {
-    if (pos + n > gz.size()) fail("truncated header");
+    if (n > gz.size() - 8 - pos) fail("truncated header");
   };
   if (flags & 4) {  // FEXTRA
     need(2);
@@ -231,7 +272,7 @@ std::vector<uint8_t> gunzip(const std::vector<uint8_t>& gz, const std::string& p
   }
   for (int bit : {8, 16}) {  // FNAME, FCOMMENT: zero-terminated
     if (flags & bit) {
-      while (pos < gz.size() && gz[pos] != 0) ++pos;
+      while (pos < gz.size() - 8 && gz[pos] != 0) ++pos;
       need(1);
       ++pos;
     }
@@ -241,12 +282,13 @@ std::vector<uint8_t> gunzip(const std::vector<uint8_t>& gz, const std::string& p
     pos += 2;
   }
   std::vector<uint8_t> out;
-  Inflater inflater(gz.data() + pos, gz.size() - pos, path);
-  pos += inflater.run(out);
-  // Trailer: CRC-32 and length (mod 2^32) of the uncompressed data.
-  if (pos + 8 > gz.size()) fail("truncated trailer");
-  const uint32_t crc = gz[pos] | (gz[pos + 1] << 8) | (gz[pos + 2] << 16) | (uint32_t{gz[pos + 3]} << 24);
-  const uint32_t length = gz[pos + 4] | (gz[pos + 5] << 8) | (gz[pos + 6] << 16) | (uint32_t{gz[pos + 7]} << 24);
+  pos += inflate(gz.data() + pos, gz.size() - 8 - pos, length, out, path + ": gzip",
+                 "the length its trailer gives" + truncated);
+  if (pos != gz.size() - 8) {
+    fail(std::to_string(gz.size() - 8 - pos) +
+         " bytes between the end of the compressed data and the trailer (a file of several gzip members "
+         "is not read)");
+  }
   if (crc != crc32(out.data(), out.size())) fail("CRC-32 mismatch: the data is damaged");
   if (length != static_cast<uint32_t>(out.size())) fail("length in the trailer disagrees with the data");
   return out;
