@@ -24,6 +24,7 @@ Episode::Episode(const ModelConfig& c, int cap) : config(c), capacity(cap) {
   const CoreShape core = core_shape(c.core);
   images.resize(cap);
   labels.resize(cap);
+  if (glimpse_tables_pay(c)) image_tables.resize(cap * glimpse_table_size(c));
   noise.reshape({T, cap, 2});
   mu_pre.reshape({T, cap, 2});
   mu.reshape({T, cap, 2});
@@ -84,6 +85,7 @@ Step Episode::step(int s) const {
   Step now;
   now.B = B;
   now.x = images.data();
+  now.x_tables = image_tables.empty() ? nullptr : image_tables.data();
   // O_0, the classifier on h_0 = 0, belongs to the zero state.
   now.O = rows_of(O, s + 1, B);
   if (s < 0) return now;  // h_0 = c_0 = 0 and the locator's zero state: nullptr
@@ -140,6 +142,8 @@ void episode_forward(const Parameters& params, Episode& ep, Locations where) {
   const ModelConfig& c = ep.config;
   const RamParams& p = params.views();
   const int T = c.glimpses, B = ep.B, H = c.hidden, A = c.classes;
+  // The images' summed-area tables, once for all T glimpses.
+  if (!ep.image_tables.empty()) glimpse_tables(c, B, ep.images.data(), ep.image_tables.data());
   for (int s = 0; s < T; ++s) {
     const Step prev = ep.step(s - 1), now = ep.step(s);
     location_network_forward(c, p, prev, now, where);  // mu_t, l_t from h_{t-1}
