@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "kernels/gemm.h"
+#include "kernels/thread_pool.h"
 
 namespace {
 
@@ -429,4 +430,50 @@ TEST_CASE("gemm_panels: op(B) in column panels gives the reference product, and 
   std::vector<float> panels(4 * 8), A(2 * 4), C(2 * 8);
   CHECK_THROWS_AS(gemm_panels(2, 8, 4, A.data(), 4, panels.data(), C.data(), 7, false), std::invalid_argument);
   CHECK_THROWS_AS(pack_column_panels(Trans::no, 4, 8, panels.data(), 7, panels.data()), std::invalid_argument);
+}
+
+TEST_CASE("gemm: a product cut over a team has the bits of the uncut product") {
+  // Inside ThreadPool::run_teams a task's products are cut into blocks of C,
+  // whole strips of 64 columns or tiles of rows, over its team. Sizes with a
+  // partial last strip (200, 257, 1000), a narrow N (10), few rows (5) and
+  // few columns with many rows (70); each product is big enough to be cut.
+  const int sizes[][3] = {{130, 200, 70}, {5, 1000, 300}, {300, 10, 300}, {64, 257, 64}, {1000, 70, 17}};
+  std::mt19937 rng(23);
+  for (int threads : {2, 3, 5}) {
+    ThreadPool pool(threads);
+    for (GemmPath path : gemm_paths_available())
+      for (const auto& form : kForms)
+        for (const auto& size : sizes) {
+          const std::string path_name = gemm_path_name(path);
+          const char* trans_a = trans_name(form[0]);
+          const char* trans_b = trans_name(form[1]);
+          CAPTURE(threads);
+          CAPTURE(path_name);
+          CAPTURE(trans_a);
+          CAPTURE(trans_b);
+          CAPTURE(size[0]);
+          CAPTURE(size[1]);
+          CAPTURE(size[2]);
+          const Product p(form[0], form[1], size[0], size[1], size[2], true, 2, rng);
+          std::vector<float> C_alone, C_team;
+          p.run(path, C_alone);
+          pool.run_teams(1, [&](int) { p.run(path, C_team); });
+          CHECK(same_bits(C_alone, C_team));
+        }
+    // The panels' product deals whole strips out to the team.
+    for (int N : {200, 1024}) {
+      CAPTURE(threads);
+      CAPTURE(N);
+      const int M = 64, K = 256;
+      const Product p(Trans::no, Trans::no, M, N, K, true, 1, rng);
+      std::vector<float> panels(static_cast<std::size_t>(K) * N);
+      pack_column_panels(Trans::no, K, N, p.B.data(), p.ldb, panels.data());
+      std::vector<float> C_alone = p.C, C_team = p.C;
+      gemm_panels(M, N, K, p.A.data(), p.lda, panels.data(), C_alone.data(), p.ldc, true);
+      pool.run_teams(1, [&](int) {
+        gemm_panels(M, N, K, p.A.data(), p.lda, panels.data(), C_team.data(), p.ldc, true);
+      });
+      CHECK(same_bits(C_alone, C_team));
+    }
+  }
 }

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "kernels/gemm_kernels.h"
+#include "kernels/thread_pool.h"
 
 namespace {
 
@@ -246,19 +247,12 @@ const char* gemm_path_name(GemmPath path) {
   return "unknown";
 }
 
-void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, int K,
-                    const float* A, int lda, const float* B, int ldb, float* C, int ldc,
-                    bool accumulate) {
-  if (!path_supported(path))
-    throw std::invalid_argument(std::string("gemm_with_path: this CPU or build cannot run path ") +
-                                gemm_path_name(path));
-  check_arguments(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
-  if (M == 0 || N == 0) return;
-  if (K == 0) {  // an empty sum: C keeps its value or becomes 0
-    if (!accumulate)
-      for (std::ptrdiff_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, sizeof(float) * N);
-    return;
-  }
+namespace {
+
+// The product on one path, arguments validated and M, N, K >= 1.
+void multiply_on_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, int K,
+                      const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                      bool accumulate) {
   switch (path) {
     case GemmPath::scalar:
       gemm_scalar(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
@@ -273,9 +267,85 @@ void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, i
 #else
     case GemmPath::avx2:
     case GemmPath::avx512:
-      return;  // unreachable: path_supported() refused them above
+      return;  // unreachable: gemm_with_path's path_supported() refused them
 #endif
   }
+}
+
+// ---------------------------------------------------------------------------
+// Cutting a product over a team (kernels/thread_pool.h)
+//
+// A shard's thread that leads a team of helpers cuts a big product into
+// blocks of C, one part each: whole strips of kPanelColumns columns, or
+// tiles of kCutRows rows, never the inner dimension K. Each element of C is
+// then summed exactly as in the uncut product: the kernels' order depends
+// only on the form, N and K (gemm_tiles.h), and a block at least one strip
+// wide is never narrower than a vector, so it takes the same kernel as the
+// whole. Cutting along N keeps each part's share of op(B) apart (a weight
+// matrix is read once in all); along M, every part reads all of op(B).
+
+// The least work worth a part of its own: about 4 us of one core at the
+// kernels' speed (58 G multiply-adds/s), against about 1 us of hand-off.
+constexpr double kMacsPerPart = 256.0 * 1024;
+constexpr int kCutRows = 4;  // the broadcast tiles' rows
+
+struct Cut {
+  int parts = 1;
+  bool columns = false;  // strips of columns, or tiles of rows
+  int units = 0;         // strips or tiles in all
+  int unit = 0;          // columns per strip, rows per tile
+  int extent = 0;        // N or M
+  // Part p's columns or rows [begin(p), begin(p + 1)); the last part takes
+  // the columns past the last whole strip.
+  int begin(int part) const {
+    return part == parts ? extent : static_cast<int>(static_cast<long long>(units) * part / parts) * unit;
+  }
+};
+
+Cut cut_for_team(int M, int N, int K, int members) {
+  Cut cut;
+  const double parts = std::min(static_cast<double>(members), static_cast<double>(M) * N * K / kMacsPerPart);
+  if (parts < 2) return cut;
+  const int strips = N / kPanelColumns, tiles = (M + kCutRows - 1) / kCutRows;
+  cut.columns = strips >= 2 && (N >= M || tiles < 2);
+  cut.units = cut.columns ? strips : tiles;
+  cut.unit = cut.columns ? kPanelColumns : kCutRows;
+  cut.extent = cut.columns ? N : M;
+  cut.parts = std::min(static_cast<int>(parts), cut.units);
+  if (cut.parts < 2) cut.parts = 1;
+  return cut;
+}
+
+}  // namespace
+
+void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, int K,
+                    const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                    bool accumulate) {
+  if (!path_supported(path))
+    throw std::invalid_argument(std::string("gemm_with_path: this CPU or build cannot run path ") +
+                                gemm_path_name(path));
+  check_arguments(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
+  if (M == 0 || N == 0) return;
+  if (K == 0) {  // an empty sum: C keeps its value or becomes 0
+    if (!accumulate)
+      for (std::ptrdiff_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, sizeof(float) * N);
+    return;
+  }
+  Team* const team = Team::this_thread_team();
+  const Cut cut = team ? cut_for_team(M, N, K, team->members()) : Cut{};
+  if (cut.parts == 1) {
+    multiply_on_path(path, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+    return;
+  }
+  team->run(cut.parts, [&](int part) {
+    const std::ptrdiff_t first = cut.begin(part), count = cut.begin(part + 1) - first;
+    if (cut.columns)  // columns of op(B) are columns of B, or rows of B^T
+      multiply_on_path(path, trans_a, trans_b, M, count, K, A, lda,
+                       trans_b == Trans::no ? B + first : B + first * ldb, ldb, C + first, ldc, accumulate);
+    else  // rows of op(A) are rows of A, or columns of A^T
+      multiply_on_path(path, trans_a, trans_b, count, N, K, trans_a == Trans::no ? A + first * lda : A + first,
+                       lda, B, ldb, C + first * ldc, ldc, accumulate);
+  });
 }
 
 void gemm(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
@@ -339,19 +409,25 @@ void pack_panels(Trans trans, int K, int N, const T* B, int ldb, T* panels) {
   }
 }
 
-template <class T>
-void multiply_panels(int M, int N, int K, const T* A, int lda, const T* panels, T* C, int ldc,
-                     bool accumulate) {
+void check_panel_arguments(int N, int ldc) {
   if (N < 0) throw std::invalid_argument("gemm_panels: negative size N=" + std::to_string(N));
   if (ldc < N)
     throw std::invalid_argument("gemm_panels: ldc=" + std::to_string(ldc) +
                                 " is shorter than a row of C (" + std::to_string(N) + " elements)");
-  for (int j0 = 0; j0 < N; j0 += kPanelColumns) {
-    const int w = std::min(kPanelColumns, N - j0);
+}
+
+// Strips [first, end) of the product, each a gemm of its own.
+template <class T>
+void multiply_panels(int M, int N, int K, const T* A, int lda, const T* panels, T* C, int ldc,
+                     bool accumulate, int first, int end) {
+  for (int strip = first; strip < end; ++strip) {
+    const int j0 = strip * kPanelColumns, w = std::min(kPanelColumns, N - j0);
     gemm(Trans::no, Trans::no, M, w, K, A, lda, panels + static_cast<std::ptrdiff_t>(j0) * K, w,
          C + j0, ldc, accumulate);
   }
 }
+
+int strips_of(int N) { return (N + kPanelColumns - 1) / kPanelColumns; }
 
 }  // namespace
 
@@ -361,11 +437,26 @@ void pack_column_panels(Trans trans, int K, int N, const float* B, int ldb, floa
 void pack_column_panels(Trans trans, int K, int N, const double* B, int ldb, double* panels) {
   pack_panels(trans, K, N, B, ldb, panels);
 }
+// A leader of a team (thread_pool.h) deals the strips out to its members,
+// in runs of neighbouring strips; each strip is the same gemm as uncut.
 void gemm_panels(int M, int N, int K, const float* A, int lda, const float* panels, float* C,
                  int ldc, bool accumulate) {
-  multiply_panels(M, N, K, A, lda, panels, C, ldc, accumulate);
+  check_panel_arguments(N, ldc);
+  const int strips = strips_of(N);
+  Team* const team = Team::this_thread_team();
+  const int parts = team ? static_cast<int>(std::min({static_cast<double>(team->members()), static_cast<double>(strips),
+                                                      static_cast<double>(M) * N * K / kMacsPerPart}))
+                         : 1;
+  if (parts < 2) {
+    multiply_panels(M, N, K, A, lda, panels, C, ldc, accumulate, 0, strips);
+    return;
+  }
+  team->run(parts, [&](int part) {
+    multiply_panels(M, N, K, A, lda, panels, C, ldc, accumulate, strips * part / parts, strips * (part + 1) / parts);
+  });
 }
 void gemm_panels(int M, int N, int K, const double* A, int lda, const double* panels, double* C,
                  int ldc, bool accumulate) {
-  multiply_panels(M, N, K, A, lda, panels, C, ldc, accumulate);
+  check_panel_arguments(N, ldc);
+  multiply_panels(M, N, K, A, lda, panels, C, ldc, accumulate, 0, strips_of(N));
 }

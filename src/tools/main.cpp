@@ -42,7 +42,7 @@ const char* kUsage = R"(usage:
             [--dataset NAME] [--data DIR] [--untrained] [--sample] [--seed S]
             the glimpse path, the patches seen and the guess after each glimpse
   ram bench [--core NAME] [--locator NAME] [--glimpses T] [--batch B]
-            [--threads N] [--patch P] [--scales K] [--seconds S]
+            [--threads N] [--shards N] [--patch P] [--scales K] [--canvas N] [--seconds S]
   ram report [--check] [PAGE...]   the pages' numbers from docs/results/*.csv
             (--check: only say where a page disagrees; exit 1 if one does)
 
@@ -196,9 +196,12 @@ int command_report(int argc, char** argv) {
 }
 
 int command_bench(int argc, char** argv) {
-  const Flags f(argc, argv, 2, {"--core", "--locator", "--glimpses", "--batch", "--threads", "--patch", "--scales", "--seconds"},
+  const Flags f(argc, argv, 2,
+                {"--core", "--locator", "--glimpses", "--batch", "--threads", "--shards", "--patch", "--scales",
+                 "--canvas", "--seconds"},
                 {});
-  // The model flags read as `ram train` reads them, from bench's own defaults.
+  // The model flags read as `ram train` reads them, from bench's own defaults;
+  // --canvas N: images of N x N (translated and cluttered MNIST), else 28 x 28.
   TrainConfig c;
   c.model.glimpses = 6;
   c.batch = 128;
@@ -206,8 +209,10 @@ int command_bench(int argc, char** argv) {
   apply_flags(f, c);
   BenchConfig b;
   b.model = c.model;
+  if (f.has("--canvas")) b.model.height = b.model.width = c.placement.canvas;
   b.batch = c.batch;
   b.threads = c.threads;
+  b.shards = c.shards;
   b.seconds = f.number("--seconds", b.seconds, 0.1, 600);
   run_bench(b);
   return 0;
