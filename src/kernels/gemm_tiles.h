@@ -11,7 +11,8 @@
 //
 // C[M, N] = (accumulate ? C : 0) + op(A)[M, K] * op(B)[K, N] runs on one of
 // two register tiles, whichever keeps the lanes busy and reads memory along
-// rows:
+// rows. As a tile stores C it applies the Epilogue (gemm_kernels.h): it adds
+// C's old value or a layer's bias, and takes the rectifier.
 //
 //   Broadcast tiles (the forward Y = X W and dW += X^T dY). A tile of C of
 //   kTileRows rows by kTileVectors vectors stays in registers for the whole k
@@ -20,7 +21,8 @@
 //   either form (its elements are broadcast one at a time, so a stride costs
 //   nothing); op(B) needs contiguous rows, so when trans_b == yes, B^T is
 //   first copied into a per-thread buffer. Each element of C is the sum over k
-//   in increasing order, from 0, then added to C when accumulating.
+//   in increasing order, from 0, then added to C (or the bias) when the
+//   epilogue says so.
 //
 //   Dot tiles (dX = dY W^T when K >= kDotMinK; W^T's rows are W's rows). A
 //   tile of kDotRows x 4 elements of C, each the dot product of a row of A and
@@ -55,6 +57,7 @@
 //   load(p), load(p, mask)     masked: lanes off read as 0, touch no memory
 //   store(p, v), store(p, v, mask)
 //   add(a, b), fma(a, b, c)    fma = a * b + c with one rounding
+//   max(a, b)                  a > b ? a : b per lane (b when either is NaN)
 //   sum4(a, b, c, d, sums)     sums[0..3] = the lane sums of a, b, c, d
 #pragma once
 
@@ -65,8 +68,34 @@
 #include <utility>
 
 #include "kernels/gemm.h"
+#include "kernels/gemm_kernels.h"
 
 namespace {
+
+// ---------------------------------------------------------------------------
+// The epilogue
+
+// x = add + sum, then max(0, x) for the rectifier: max(0, x) is x when x is
+// NaN or -0, as std::max(x, 0.0f) in linear.cpp's relu_forward.
+template <class Simd>
+inline typename Simd::Vec finish(typename Simd::Vec sum, const float* add, bool relu) {
+  typename Simd::Vec x = add ? Simd::add(Simd::load(add), sum) : sum;
+  return relu ? Simd::max(Simd::zero(), x) : x;
+}
+template <class Simd>
+inline typename Simd::Vec finish(typename Simd::Vec sum, const float* add, typename Simd::Mask mask, bool relu) {
+  typename Simd::Vec x = add ? Simd::add(Simd::load(add, mask), sum) : sum;
+  return relu ? Simd::max(Simd::zero(), x) : x;
+}
+inline float finish_scalar(float sum, const float* add, bool relu) {
+  const float x = add ? *add + sum : sum;
+  return relu && x < 0 ? 0.0f : x;
+}
+
+// The epilogue of the block of C that starts at row i, column j.
+inline Epilogue epilogue_at(const Epilogue& e, std::ptrdiff_t i, std::ptrdiff_t j) {
+  return {e.add ? e.add + i * e.ld_add + j : nullptr, e.ld_add, e.relu};
+}
 
 // ---------------------------------------------------------------------------
 // Broadcast tiles
@@ -78,7 +107,7 @@ namespace {
 // free in principle.
 template <class Simd, Trans TransA, int Rows, int Vectors, bool MaskLast>
 void multiply_tile(int K, const float* A, std::ptrdiff_t lda, const float* B, std::ptrdiff_t ldb,
-                   float* C, std::ptrdiff_t ldc, typename Simd::Mask last, bool accumulate) {
+                   float* C, std::ptrdiff_t ldc, typename Simd::Mask last, Epilogue epilogue) {
   using Vec = typename Simd::Vec;
   constexpr int L = Simd::kLanes;
   constexpr int V = Vectors - 1;  // the last vector
@@ -108,24 +137,20 @@ void multiply_tile(int K, const float* A, std::ptrdiff_t lda, const float* B, st
 #pragma GCC unroll 16
   for (int r = 0; r < Rows; ++r) {
     float* C_r = C + r * ldc;
+    const float* add_r = epilogue.add ? epilogue.add + r * epilogue.ld_add : nullptr;
 #pragma GCC unroll 16
-    for (int v = 0; v < V; ++v) {
-      if (accumulate) acc[r][v] = Simd::add(Simd::load(C_r + v * L), acc[r][v]);
-      Simd::store(C_r + v * L, acc[r][v]);
-    }
-    if constexpr (MaskLast) {
-      if (accumulate) acc[r][V] = Simd::add(Simd::load(C_r + V * L, last), acc[r][V]);
-      Simd::store(C_r + V * L, acc[r][V], last);
-    } else {
-      if (accumulate) acc[r][V] = Simd::add(Simd::load(C_r + V * L), acc[r][V]);
-      Simd::store(C_r + V * L, acc[r][V]);
-    }
+    for (int v = 0; v < V; ++v)
+      Simd::store(C_r + v * L, finish<Simd>(acc[r][v], add_r ? add_r + v * L : nullptr, epilogue.relu));
+    if constexpr (MaskLast)
+      Simd::store(C_r + V * L, finish<Simd>(acc[r][V], add_r ? add_r + V * L : nullptr, last, epilogue.relu), last);
+    else
+      Simd::store(C_r + V * L, finish<Simd>(acc[r][V], add_r ? add_r + V * L : nullptr, epilogue.relu));
   }
 }
 
 template <class Simd>
 using TileFunction = void (*)(int, const float*, std::ptrdiff_t, const float*, std::ptrdiff_t,
-                              float*, std::ptrdiff_t, typename Simd::Mask, bool);
+                              float*, std::ptrdiff_t, typename Simd::Mask, Epilogue);
 
 // Every broadcast tile the edges of C can need: entry
 // ((masked * kTileRows) + rows - 1) * kTileVectors + vectors - 1.
@@ -141,10 +166,10 @@ constexpr TileTable<Simd, TransA> make_tile_table(std::integer_sequence<int, Ind
       {multiply_tile<Simd, TransA, Index % (R * V) / V + 1, Index % V + 1, (Index >= R * V)>...}};
 }
 
-// C = (accumulate ? C : 0) + op(A) * B for B [K, N] with contiguous rows.
+// C = epilogue(op(A) * B) for B [K, N] with contiguous rows.
 template <class Simd, Trans TransA>
 void multiply_tiles(int M, int N, int K, const float* A, std::ptrdiff_t lda, const float* B,
-                    std::ptrdiff_t ldb, float* C, std::ptrdiff_t ldc, bool accumulate) {
+                    std::ptrdiff_t ldb, float* C, std::ptrdiff_t ldc, const Epilogue& epilogue) {
   constexpr int L = Simd::kLanes;
   constexpr int kRows = Simd::kTileRows, kVectors = Simd::kTileVectors;
   constexpr int kColumns = kVectors * L;
@@ -162,7 +187,7 @@ void multiply_tiles(int M, int N, int K, const float* A, std::ptrdiff_t lda, con
       const int rows = M - i0 < kRows ? M - i0 : kRows;
       const float* A_tile = TransA == Trans::no ? A + i0 * lda : A + i0;
       kTiles.shapes[(masked * kRows + rows - 1) * kVectors + vectors - 1](
-          K, A_tile, lda, B + j0, ldb, C + i0 * ldc + j0, ldc, last, accumulate);
+          K, A_tile, lda, B + j0, ldb, C + i0 * ldc + j0, ldc, last, epilogue_at(epilogue, i0, j0));
     }
   }
 }
@@ -175,7 +200,7 @@ void multiply_tiles(int M, int N, int K, const float* A, std::ptrdiff_t lda, con
 // a last masked step takes the K % kLanes left; sum4 then folds the lanes.
 template <class Simd, int Rows, int Columns>
 void dot_tile(int K, const float* A, std::ptrdiff_t lda, const float* Bt, std::ptrdiff_t ldbt,
-              float* C, std::ptrdiff_t ldc, bool accumulate) {
+              float* C, std::ptrdiff_t ldc, Epilogue epilogue) {
   using Vec = typename Simd::Vec;
   constexpr int L = Simd::kLanes;
   Vec acc[Rows][4];  // columns past `Columns` stay 0: sum4's padding
@@ -217,14 +242,15 @@ void dot_tile(int K, const float* A, std::ptrdiff_t lda, const float* Bt, std::p
     float sums[4];
     Simd::sum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3], sums);
     float* C_r = C + r * ldc;
+    const float* add_r = epilogue.add ? epilogue.add + r * epilogue.ld_add : nullptr;
 #pragma GCC unroll 4
-    for (int c = 0; c < Columns; ++c) C_r[c] = accumulate ? C_r[c] + sums[c] : sums[c];
+    for (int c = 0; c < Columns; ++c) C_r[c] = finish_scalar(sums[c], add_r ? add_r + c : nullptr, epilogue.relu);
   }
 }
 
 template <class Simd>
 using DotFunction = void (*)(int, const float*, std::ptrdiff_t, const float*, std::ptrdiff_t,
-                             float*, std::ptrdiff_t, bool);
+                             float*, std::ptrdiff_t, Epilogue);
 
 // Every dot tile the edges of C can need: entry (rows - 1) * 4 + columns - 1.
 template <class Simd>
@@ -237,10 +263,10 @@ constexpr DotTable<Simd> make_dot_table(std::integer_sequence<int, Index...>) {
   return {{dot_tile<Simd, Index / 4 + 1, Index % 4 + 1>...}};
 }
 
-// C = (accumulate ? C : 0) + A * Bt^T for A [M, K] and Bt [N, K].
+// C = epilogue(A * Bt^T) for A [M, K] and Bt [N, K].
 template <class Simd>
 void dot_tiles(int M, int N, int K, const float* A, std::ptrdiff_t lda, const float* Bt,
-               std::ptrdiff_t ldbt, float* C, std::ptrdiff_t ldc, bool accumulate) {
+               std::ptrdiff_t ldbt, float* C, std::ptrdiff_t ldc, const Epilogue& epilogue) {
   constexpr int kRows = Simd::kDotRows;
   static constexpr DotTable<Simd> kTiles =
       make_dot_table<Simd>(std::make_integer_sequence<int, kRows * 4>());
@@ -257,7 +283,7 @@ void dot_tiles(int M, int N, int K, const float* A, std::ptrdiff_t lda, const fl
       for (int j0 = p0; j0 < p_end; j0 += 4) {
         const int columns = p_end - j0 < 4 ? p_end - j0 : 4;
         kTiles.shapes[(rows - 1) * 4 + columns - 1](K, A + i0 * lda, lda, Bt + j0 * ldbt, ldbt,
-                                                    C + i0 * ldc + j0, ldc, accumulate);
+                                                    C + i0 * ldc + j0, ldc, epilogue_at(epilogue, i0, j0));
       }
     }
   }
@@ -363,7 +389,7 @@ constexpr int kDotMinK = 128;
 // The product of gemm.h, arguments validated and M, N, K >= 1.
 template <class Simd>
 void gemm_tiled(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
-                const float* B, int ldb, float* C, int ldc, bool accumulate) {
+                const float* B, int ldb, float* C, int ldc, const Epilogue& epilogue) {
   const bool narrow = N < Simd::kLanes;
 
   if (trans_a == Trans::no && (narrow || (trans_b == Trans::yes && K >= kDotMinK))) {
@@ -375,7 +401,7 @@ void gemm_tiled(Trans trans_a, Trans trans_b, int M, int N, int K, const float* 
       B_transposed = copy;
       ld_transposed = K;
     }
-    dot_tiles<Simd>(M, N, K, A, lda, B_transposed, ld_transposed, C, ldc, accumulate);
+    dot_tiles<Simd>(M, N, K, A, lda, B_transposed, ld_transposed, C, ldc, epilogue);
     return;
   }
 
@@ -383,12 +409,12 @@ void gemm_tiled(Trans trans_a, Trans trans_b, int M, int N, int K, const float* 
     // C^T[N, M] = B^T A: B's N columns are broadcast, A's rows (stored [K, M])
     // loaded as vectors.
     float* C_transposed = pack_buffer(static_cast<std::size_t>(N) * M);
-    multiply_tiles<Simd, Trans::yes>(N, M, K, B, ldb, A, lda, C_transposed, M, false);
+    multiply_tiles<Simd, Trans::yes>(N, M, K, B, ldb, A, lda, C_transposed, M, Epilogue{nullptr, 0, false});
     for (int i = 0; i < M; ++i)
       for (int j = 0; j < N; ++j) {
         const float sum = C_transposed[j * static_cast<std::ptrdiff_t>(M) + i];
-        float& C_ij = C[i * static_cast<std::ptrdiff_t>(ldc) + j];
-        C_ij = accumulate ? C_ij + sum : sum;
+        const float* add = epilogue.add ? epilogue.add + i * epilogue.ld_add + j : nullptr;
+        C[i * static_cast<std::ptrdiff_t>(ldc) + j] = finish_scalar(sum, add, epilogue.relu);
       }
     return;
   }
@@ -402,9 +428,9 @@ void gemm_tiled(Trans trans_a, Trans trans_b, int M, int N, int K, const float* 
     ld_rows = N;
   }
   if (trans_a == Trans::no)
-    multiply_tiles<Simd, Trans::no>(M, N, K, A, lda, B_rows, ld_rows, C, ldc, accumulate);
+    multiply_tiles<Simd, Trans::no>(M, N, K, A, lda, B_rows, ld_rows, C, ldc, epilogue);
   else
-    multiply_tiles<Simd, Trans::yes>(M, N, K, A, lda, B_rows, ld_rows, C, ldc, accumulate);
+    multiply_tiles<Simd, Trans::yes>(M, N, K, A, lda, B_rows, ld_rows, C, ldc, epilogue);
 }
 
 // ---------------------------------------------------------------------------
