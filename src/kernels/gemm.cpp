@@ -109,10 +109,9 @@ template <int Rows, bool FullWidth>
   for (int r = 0; r < Rows; ++r) {
     float* C_r = C + (i0 + r) * ldc + j0;
     const float* add_r = epilogue.add ? epilogue.add + (i0 + r) * epilogue.ld_add + j0 : nullptr;
-    for (int j = 0; j < width; ++j) {
-      const float x = add_r ? add_r[j] + sum[r][j] : sum[r][j];
-      C_r[j] = epilogue.relu && x < 0 ? 0.0f : x;  // std::max(x, 0.0f)
-    }
+    for (int j = 0; j < width; ++j) C_r[j] = add_r ? add_r[j] + sum[r][j] : sum[r][j];
+    if (epilogue.relu)
+      for (int j = 0; j < width; ++j) C_r[j] = std::max(C_r[j], 0.0f);
   }
 }
 

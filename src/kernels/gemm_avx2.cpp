@@ -51,7 +51,7 @@ struct Avx2 {
 }  // namespace
 
 void gemm_avx2(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
-               const float* B, int ldb, float* C, int ldc, Epilogue epilogue) {
+               const float* B, int ldb, float* C, int ldc, const Epilogue& epilogue) {
   gemm_tiled<Avx2>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, epilogue);
 }
 

@@ -28,9 +28,9 @@ struct Epilogue {
 // The product of gemm.h for arguments already validated by gemm.cpp, with
 // M, N and K all at least 1.
 void gemm_avx2(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
-               const float* B, int ldb, float* C, int ldc, Epilogue epilogue);
+               const float* B, int ldb, float* C, int ldc, const Epilogue& epilogue);
 void gemm_avx512(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
-                 const float* B, int ldb, float* C, int ldc, Epilogue epilogue);
+                 const float* B, int ldb, float* C, int ldc, const Epilogue& epilogue);
 
 // P[c, r] = S[r, c] for S [rows, columns] (gemm_tiles.h's blocked transpose
 // in AVX registers; AVX-512 machines run it too).

@@ -87,14 +87,19 @@ inline typename Simd::Vec finish(typename Simd::Vec sum, const float* add, typen
   typename Simd::Vec x = add ? Simd::add(Simd::load(add, mask), sum) : sum;
   return relu ? Simd::max(Simd::zero(), x) : x;
 }
-inline float finish_scalar(float sum, const float* add, bool relu) {
-  const float x = add ? *add + sum : sum;
-  return relu && x < 0 ? 0.0f : x;
-}
+// The same for elements one at a time, in two passes: the addend, then the
+// rectifier when asked. In one condition (relu && x < 0) GCC tested the
+// sign first, a branch that mispredicts on every other element of a head's
+// product, which has no rectifier at all.
+inline float add_scalar(float sum, const float* add) { return add ? *add + sum : sum; }
+inline void rectify(float& x) { x = x < 0 ? 0.0f : x; }
 
-// The epilogue of the block of C that starts at row i, column j.
-inline Epilogue epilogue_at(const Epilogue& e, std::ptrdiff_t i, std::ptrdiff_t j) {
-  return {e.add ? e.add + i * e.ld_add + j : nullptr, e.ld_add, e.relu};
+// Where the epilogue's addend for the block of C at row i, column j starts.
+// A tile gets it as a pointer of its own, and the epilogue by reference:
+// a copy of the struct per tile, as an argument, cost a store-forwarding
+// stall per call (two 8-byte stores read back as one 16-byte load).
+inline const float* add_at(const Epilogue& e, std::ptrdiff_t i, std::ptrdiff_t j) {
+  return e.add ? e.add + i * e.ld_add + j : nullptr;
 }
 
 // ---------------------------------------------------------------------------
@@ -107,7 +112,8 @@ inline Epilogue epilogue_at(const Epilogue& e, std::ptrdiff_t i, std::ptrdiff_t 
 // free in principle.
 template <class Simd, Trans TransA, int Rows, int Vectors, bool MaskLast>
 void multiply_tile(int K, const float* A, std::ptrdiff_t lda, const float* B, std::ptrdiff_t ldb,
-                   float* C, std::ptrdiff_t ldc, typename Simd::Mask last, Epilogue epilogue) {
+                   float* C, std::ptrdiff_t ldc, typename Simd::Mask last, const float* add,
+                   const Epilogue& epilogue) {
   using Vec = typename Simd::Vec;
   constexpr int L = Simd::kLanes;
   constexpr int V = Vectors - 1;  // the last vector
@@ -137,7 +143,7 @@ void multiply_tile(int K, const float* A, std::ptrdiff_t lda, const float* B, st
 #pragma GCC unroll 16
   for (int r = 0; r < Rows; ++r) {
     float* C_r = C + r * ldc;
-    const float* add_r = epilogue.add ? epilogue.add + r * epilogue.ld_add : nullptr;
+    const float* add_r = add ? add + r * epilogue.ld_add : nullptr;
 #pragma GCC unroll 16
     for (int v = 0; v < V; ++v)
       Simd::store(C_r + v * L, finish<Simd>(acc[r][v], add_r ? add_r + v * L : nullptr, epilogue.relu));
@@ -150,7 +156,7 @@ void multiply_tile(int K, const float* A, std::ptrdiff_t lda, const float* B, st
 
 template <class Simd>
 using TileFunction = void (*)(int, const float*, std::ptrdiff_t, const float*, std::ptrdiff_t,
-                              float*, std::ptrdiff_t, typename Simd::Mask, Epilogue);
+                              float*, std::ptrdiff_t, typename Simd::Mask, const float*, const Epilogue&);
 
 // Every broadcast tile the edges of C can need: entry
 // ((masked * kTileRows) + rows - 1) * kTileVectors + vectors - 1.
@@ -187,7 +193,7 @@ void multiply_tiles(int M, int N, int K, const float* A, std::ptrdiff_t lda, con
       const int rows = M - i0 < kRows ? M - i0 : kRows;
       const float* A_tile = TransA == Trans::no ? A + i0 * lda : A + i0;
       kTiles.shapes[(masked * kRows + rows - 1) * kVectors + vectors - 1](
-          K, A_tile, lda, B + j0, ldb, C + i0 * ldc + j0, ldc, last, epilogue_at(epilogue, i0, j0));
+          K, A_tile, lda, B + j0, ldb, C + i0 * ldc + j0, ldc, last, add_at(epilogue, i0, j0), epilogue);
     }
   }
 }
@@ -200,7 +206,7 @@ void multiply_tiles(int M, int N, int K, const float* A, std::ptrdiff_t lda, con
 // a last masked step takes the K % kLanes left; sum4 then folds the lanes.
 template <class Simd, int Rows, int Columns>
 void dot_tile(int K, const float* A, std::ptrdiff_t lda, const float* Bt, std::ptrdiff_t ldbt,
-              float* C, std::ptrdiff_t ldc, Epilogue epilogue) {
+              float* C, std::ptrdiff_t ldc, const float* add, const Epilogue& epilogue) {
   using Vec = typename Simd::Vec;
   constexpr int L = Simd::kLanes;
   Vec acc[Rows][4];  // columns past `Columns` stay 0: sum4's padding
@@ -242,15 +248,18 @@ void dot_tile(int K, const float* A, std::ptrdiff_t lda, const float* Bt, std::p
     float sums[4];
     Simd::sum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3], sums);
     float* C_r = C + r * ldc;
-    const float* add_r = epilogue.add ? epilogue.add + r * epilogue.ld_add : nullptr;
+    const float* add_r = add ? add + r * epilogue.ld_add : nullptr;
 #pragma GCC unroll 4
-    for (int c = 0; c < Columns; ++c) C_r[c] = finish_scalar(sums[c], add_r ? add_r + c : nullptr, epilogue.relu);
+    for (int c = 0; c < Columns; ++c) C_r[c] = add_scalar(sums[c], add_r ? add_r + c : nullptr);
+    if (epilogue.relu)
+#pragma GCC unroll 4
+      for (int c = 0; c < Columns; ++c) rectify(C_r[c]);
   }
 }
 
 template <class Simd>
 using DotFunction = void (*)(int, const float*, std::ptrdiff_t, const float*, std::ptrdiff_t,
-                             float*, std::ptrdiff_t, Epilogue);
+                             float*, std::ptrdiff_t, const float*, const Epilogue&);
 
 // Every dot tile the edges of C can need: entry (rows - 1) * 4 + columns - 1.
 template <class Simd>
@@ -283,7 +292,7 @@ void dot_tiles(int M, int N, int K, const float* A, std::ptrdiff_t lda, const fl
       for (int j0 = p0; j0 < p_end; j0 += 4) {
         const int columns = p_end - j0 < 4 ? p_end - j0 : 4;
         kTiles.shapes[(rows - 1) * 4 + columns - 1](K, A + i0 * lda, lda, Bt + j0 * ldbt, ldbt,
-                                                    C + i0 * ldc + j0, ldc, epilogue_at(epilogue, i0, j0));
+                                                    C + i0 * ldc + j0, ldc, add_at(epilogue, i0, j0), epilogue);
       }
     }
   }
@@ -413,9 +422,11 @@ void gemm_tiled(Trans trans_a, Trans trans_b, int M, int N, int K, const float* 
     for (int i = 0; i < M; ++i)
       for (int j = 0; j < N; ++j) {
         const float sum = C_transposed[j * static_cast<std::ptrdiff_t>(M) + i];
-        const float* add = epilogue.add ? epilogue.add + i * epilogue.ld_add + j : nullptr;
-        C[i * static_cast<std::ptrdiff_t>(ldc) + j] = finish_scalar(sum, add, epilogue.relu);
+        C[i * static_cast<std::ptrdiff_t>(ldc) + j] = add_scalar(sum, add_at(epilogue, i, j));
       }
+    if (epilogue.relu)
+      for (int i = 0; i < M; ++i)
+        for (int j = 0; j < N; ++j) rectify(C[i * static_cast<std::ptrdiff_t>(ldc) + j]);
     return;
   }
 
