@@ -109,6 +109,7 @@ class Team {
 
  private:
   static constexpr int kSpinMicroseconds = 200;
+  static constexpr int kPausesBeforeYield = 256;
 
   // The state word: job number (bits 32..63), parts of the job (16..31),
   // parts claimed so far (0..15). One word, so that a claim (compare and
@@ -151,7 +152,7 @@ class Team {
       if (spins % 64 == 63 &&
           std::chrono::steady_clock::now() - start > std::chrono::microseconds(kSpinMicroseconds))
         break;
-      pause(0);
+      pause(spins);
     }
     std::unique_lock<std::mutex> lock(mutex_);
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
@@ -159,10 +160,12 @@ class Team {
       wake_.wait(lock);
     sleepers_.fetch_sub(1, std::memory_order_seq_cst);
   }
-  // A short wait in a spin loop; after many, the thread gives up its core
-  // (a helper holding a part may have been descheduled).
+  // A short wait in a spin loop; after a few hundred, the thread offers its
+  // core to others at every turn: on a busy machine the thread it waits for
+  // (the leader, or a helper holding a part) may be queued behind it on the
+  // same core. On an idle core the offer returns at once.
   static void pause(int spins) {
-    if (spins > 4096) {
+    if (spins > kPausesBeforeYield) {
       std::this_thread::yield();
       return;
     }
