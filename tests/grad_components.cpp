@@ -156,19 +156,27 @@ TEST_CASE("relu: backward against central differences") {
   std::vector<real> a(B * ld);
   for (auto& v : a) v = static_cast<real>((rng.uniform() < 0.5 ? -1 : 1) * rng.uniform(0.1, 1));
   std::vector<real> proj = fd::uniform_vector(rng, B * lddy, -1, 1);
+  // The rectifier comes with a layer's product (Activation::relu): with
+  // W = I and b = 0 the layer is y = relu(a), exactly.
+  std::vector<real> identity(n * n, 0), zero(n, 0);
+  for (int j = 0; j < n; ++j) identity[j * n + j] = 1;
+  const LinearParams unit{identity.data(), zero.data(), n, n};
+  const real kSentinel = 12345;
   // L = sum_{r, j < n} proj[r, j] relu(a[r, j])
   std::vector<real> y;
   auto loss = [&] {
-    y = a;
-    relu_forward(B, n, y.data(), ld);
+    y.assign(B * ld, kSentinel);
+    linear_forward(B, a.data(), ld, unit, y.data(), ld, Activation::relu);
     double L = 0;
     for (int r = 0; r < B; ++r)
       for (int j = 0; j < n; ++j) L += proj[r * lddy + j] * y[r * ld + j];
     return L;
   };
   loss();
-  for (int r = 0; r < B; ++r)
-    for (int j = n; j < ld; ++j) CHECK(y[r * ld + j] == a[r * ld + j]);  // padding untouched
+  for (int r = 0; r < B; ++r) {
+    for (int j = 0; j < n; ++j) CHECK(y[r * ld + j] == std::max(a[r * ld + j], real(0)));
+    for (int j = n; j < ld; ++j) CHECK(y[r * ld + j] == kSentinel);  // padding untouched
+  }
   std::vector<real> da = proj;  // in place: dy becomes da
   relu_backward(B, n, y.data(), ld, da.data(), lddy);
   for (int r = 0; r < B; ++r) {
@@ -200,8 +208,7 @@ TEST_CASE("glimpse_network: every parameter of what, where and join") {
     std::vector<real> pre_cat(B * Ncat), hcat(B * Ncat), pre_g(B * Ng);
     linear_forward(B, rho.data(), G, p.what, pre_cat.data(), Ncat);
     linear_forward(B, l.data(), 2, p.where, pre_cat.data() + Nw, Ncat);
-    hcat = pre_cat;
-    relu_forward(B, Ncat, hcat.data(), Ncat);
+    for (std::size_t i = 0; i < hcat.size(); ++i) hcat[i] = std::max(pre_cat[i], real(0));
     linear_forward(B, hcat.data(), Ncat, p.join, pre_g.data(), Ng);
     smooth = min_abs(pre_cat) > kKinkMargin && min_abs(pre_g) > kKinkMargin;
   }

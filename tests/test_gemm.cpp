@@ -9,6 +9,7 @@
 // sentinel that must survive.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "kernels/gemm.h"
+#include "kernels/thread_pool.h"
 
 namespace {
 
@@ -429,4 +431,140 @@ TEST_CASE("gemm_panels: op(B) in column panels gives the reference product, and 
   std::vector<float> panels(4 * 8), A(2 * 4), C(2 * 8);
   CHECK_THROWS_AS(gemm_panels(2, 8, 4, A.data(), 4, panels.data(), C.data(), 7, false), std::invalid_argument);
   CHECK_THROWS_AS(pack_column_panels(Trans::no, 4, 8, panels.data(), 7, panels.data()), std::invalid_argument);
+}
+
+TEST_CASE("gemm: a product cut over a team has the bits of the uncut product") {
+  // Inside ThreadPool::run_teams a task's products are cut into blocks of C,
+  // whole strips of 64 columns or tiles of rows, over its team. Sizes with a
+  // partial last strip (200, 257, 1000), a narrow N (10), few rows (5) and
+  // few columns with many rows (70); each product is big enough to be cut.
+  const int sizes[][3] = {{130, 200, 70}, {5, 1000, 300}, {300, 10, 300}, {64, 257, 64}, {1000, 70, 17}};
+  std::mt19937 rng(23);
+  for (int threads : {2, 3, 5}) {
+    ThreadPool pool(threads);
+    for (GemmPath path : gemm_paths_available())
+      for (const auto& form : kForms)
+        for (const auto& size : sizes) {
+          const std::string path_name = gemm_path_name(path);
+          const char* trans_a = trans_name(form[0]);
+          const char* trans_b = trans_name(form[1]);
+          CAPTURE(threads);
+          CAPTURE(path_name);
+          CAPTURE(trans_a);
+          CAPTURE(trans_b);
+          CAPTURE(size[0]);
+          CAPTURE(size[1]);
+          CAPTURE(size[2]);
+          const Product p(form[0], form[1], size[0], size[1], size[2], true, 2, rng);
+          std::vector<float> C_alone, C_team;
+          p.run(path, C_alone);
+          pool.run_teams(1, [&](int) { p.run(path, C_team); });
+          CHECK(same_bits(C_alone, C_team));
+        }
+    // The panels' product deals whole strips out to the team.
+    for (int N : {200, 1024}) {
+      CAPTURE(threads);
+      CAPTURE(N);
+      const int M = 64, K = 256;
+      const Product p(Trans::no, Trans::no, M, N, K, true, 1, rng);
+      std::vector<float> panels(static_cast<std::size_t>(K) * N);
+      pack_column_panels(Trans::no, K, N, p.B.data(), p.ldb, panels.data());
+      std::vector<float> C_alone = p.C, C_team = p.C;
+      gemm_panels(M, N, K, p.A.data(), p.lda, panels.data(), C_alone.data(), p.ldc, true);
+      pool.run_teams(1, [&](int) {
+        gemm_panels(M, N, K, p.A.data(), p.lda, panels.data(), C_team.data(), p.ldc, true);
+      });
+      CHECK(same_bits(C_alone, C_team));
+    }
+  }
+}
+
+TEST_CASE("gemm: a store with a bias and the rectifier has the bits of copy, accumulate, max") {
+  // GemmStore: C = max(0, bias + op(A) op(B)) as the kernels write C, against
+  // the steps it replaces: the bias copied into every row of C, the product
+  // accumulated, then std::max(x, 0). Every path and form, the edges of the
+  // tiles, a narrow N, NaN and -0 in the sums; alone, cut over a team, and
+  // on column panels.
+  std::mt19937 rng(31);
+  const int sizes[][3] = {{1, 1, 1}, {3, 17, 5}, {17, 3, 64}, {64, 65, 255}, {130, 200, 70}, {5, 1000, 300}};
+  ThreadPool pool(3);
+  for (GemmPath path : gemm_paths_available())
+    for (const auto& form : kForms)
+      for (const auto& size : sizes)
+        for (bool relu : {false, true}) {
+          const std::string path_name = gemm_path_name(path);
+          const char* trans_a = trans_name(form[0]);
+          const char* trans_b = trans_name(form[1]);
+          CAPTURE(path_name);
+          CAPTURE(trans_a);
+          CAPTURE(trans_b);
+          CAPTURE(size[0]);
+          CAPTURE(size[1]);
+          CAPTURE(size[2]);
+          CAPTURE(relu);
+          Product p(form[0], form[1], size[0], size[1], size[2], false, 2, rng);
+          const int M = p.M, N = p.N;
+          std::vector<float> bias(N);
+          for (int j = 0; j < N; ++j) bias[j] = std::uniform_real_distribution<float>(-1, 1)(rng);
+          bias[0] = -0.0f;  // with a zero product (below): -0 + 0 = +0 stays +0; the rectifier keeps -0
+          if (N > 1) bias[1] = kNaN;
+          // A first row of op(A) of zeros: that row of C is the bias itself.
+          for (int k = 0; k < p.K; ++k) (form[0] == Trans::no ? p.A[k] : p.A[static_cast<std::size_t>(k) * p.lda]) = 0;
+          std::vector<float> C_steps = p.C;
+          for (int i = 0; i < M; ++i) std::copy(bias.begin(), bias.end(), C_steps.begin() + static_cast<std::size_t>(i) * p.ldc);
+          gemm_with_path(path, form[0], form[1], M, N, p.K, p.A.data(), p.lda, p.B.data(), p.ldb, C_steps.data(), p.ldc, true);
+          if (relu)
+            for (int i = 0; i < M; ++i)
+              for (int j = 0; j < N; ++j) {
+                float& x = C_steps[static_cast<std::size_t>(i) * p.ldc + j];
+                x = std::max(x, 0.0f);
+              }
+          GemmStore<float> store;
+          store.bias = bias.data();
+          store.relu = relu;
+          std::vector<float> C_store = p.C, C_team = p.C;
+          gemm_with_path(path, form[0], form[1], M, N, p.K, p.A.data(), p.lda, p.B.data(), p.ldb, C_store.data(), p.ldc, store);
+          CHECK(same_bits(C_steps, C_store));
+          pool.run_teams(1, [&](int) {
+            gemm_with_path(path, form[0], form[1], M, N, p.K, p.A.data(), p.lda, p.B.data(), p.ldb, C_team.data(), p.ldc,
+                           store);
+          });
+          CHECK(same_bits(C_steps, C_team));
+          // Accumulating and rectifying: C = max(0, C + op(A) op(B)).
+          GemmStore<float> accumulate;
+          accumulate.accumulate = true;
+          accumulate.relu = relu;
+          std::vector<float> C_accumulated = C_store, C_then = C_store;
+          gemm_with_path(path, form[0], form[1], M, N, p.K, p.A.data(), p.lda, p.B.data(), p.ldb, C_then.data(), p.ldc, true);
+          if (relu)
+            for (int i = 0; i < M; ++i)
+              for (int j = 0; j < N; ++j) {
+                float& x = C_then[static_cast<std::size_t>(i) * p.ldc + j];
+                x = std::max(x, 0.0f);
+              }
+          gemm_with_path(path, form[0], form[1], M, N, p.K, p.A.data(), p.lda, p.B.data(), p.ldb, C_accumulated.data(),
+                         p.ldc, accumulate);
+          CHECK(same_bits(C_then, C_accumulated));
+          if (form[0] == Trans::no && path == gemm_active_path()) {
+            // On column panels, strip by strip: each strip's share of the bias.
+            std::vector<float> panels(static_cast<std::size_t>(p.K) * N);
+            pack_column_panels(form[1], p.K, N, p.B.data(), p.ldb, panels.data());
+            std::vector<float> C_panels = p.C, C_plain = p.C;
+            gemm_panels(M, N, p.K, p.A.data(), p.lda, panels.data(), C_panels.data(), p.ldc, store);
+            for (int i = 0; i < M; ++i) std::copy(bias.begin(), bias.end(), C_plain.begin() + static_cast<std::size_t>(i) * p.ldc);
+            gemm_panels(M, N, p.K, p.A.data(), p.lda, panels.data(), C_plain.data(), p.ldc, true);
+            if (relu)
+              for (int i = 0; i < M; ++i)
+                for (int j = 0; j < N; ++j) {
+                  float& x = C_plain[static_cast<std::size_t>(i) * p.ldc + j];
+                  x = std::max(x, 0.0f);
+                }
+            CHECK(same_bits(C_plain, C_panels));
+          }
+        }
+  GemmStore<float> both;
+  both.accumulate = true;
+  float bias = 0, A = 1, B = 1, C = 0;
+  both.bias = &bias;
+  CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 1, 1, 1, &A, 1, &B, 1, &C, 1, both), std::invalid_argument);
 }

@@ -1,8 +1,11 @@
 // test_glimpse_sensor.cpp: the retina reads the pixels it should (RAM section
 // 3.1): where a location puts the patch, the averaging of the wider patches,
-// the zero padding outside the image, and the channel layout.
+// the zero padding outside the image, and the channel layout; the summed-area
+// tables give the same bits as the pixels.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "model/ram.h"
@@ -71,4 +74,93 @@ TEST_CASE("glimpse sensor: patches, scales, padding and channels") {
       }
     }
   }
+}
+
+TEST_CASE("glimpse sensor: the summed-area tables give the bits of the pixels, on awkward sizes") {
+  // Every coarse cell read both ways (from the pixels, and in four reads from
+  // the image's table), and checked against the mean of its bytes added up
+  // here in double: images from 1 x 1 to 100 x 100, 1 and 3 channels, odd
+  // patches, scales of 2 and 3, and locations whose patches run partly or
+  // wholly off the image.
+  struct Shape {
+    int height, width;
+  };
+  int coarse_cells = 0;
+  for (const Shape shape : {Shape{1, 1}, Shape{5, 7}, Shape{33, 17}, Shape{100, 100}})
+    for (int channels : {1, 3})
+      for (int patch : {1, 3, 12})
+        for (int glimpse_scale : {2, 3}) {
+          ModelConfig config;
+          config.height = shape.height;
+          config.width = shape.width;
+          config.channels = channels;
+          config.patch = patch;
+          config.scales = 4;
+          config.glimpse_scale = glimpse_scale;
+          config.unit_pixels = 0.75 * std::max(shape.height, shape.width);  // l = 1 is past the edge
+          CAPTURE(shape.height);
+          CAPTURE(shape.width);
+          CAPTURE(channels);
+          CAPTURE(patch);
+          CAPTURE(glimpse_scale);
+          std::vector<uint8_t> image(static_cast<std::size_t>(channels) * shape.height * shape.width);
+          for (std::size_t i = 0; i < image.size(); ++i) image[i] = static_cast<uint8_t>((i * 37 + i / 5) % 256);
+          const uint8_t* images[1] = {image.data()};
+          std::vector<uint32_t> table(glimpse_table_size(config));
+          glimpse_tables(config, 1, images, table.data());
+          for (real x : {real(-1), real(-0.31), real(0), real(0.55), real(1)})
+            for (real y : {real(-1), real(0.2), real(1)}) {
+              CAPTURE(x);
+              CAPTURE(y);
+              real l[2] = {x, y};
+              std::vector<real> direct(config.glimpse_features()), tabled(config.glimpse_features());
+              Step now;
+              now.B = 1;
+              now.x = images;
+              now.l = l;
+              now.rho = direct.data();
+              glimpse_sensor(config, now);
+              now.x_tables = table.data();
+              now.rho = tabled.data();
+              glimpse_sensor(config, now);
+              CHECK(std::memcmp(direct.data(), tabled.data(), direct.size() * sizeof(real)) == 0);
+              // Each cell against its bytes: the mean S / (255 pool^2), rounded once.
+              int wrong = 0, pool = 1;
+              for (int s = 0; s < config.scales; ++s, pool *= glimpse_scale) {
+                const PatchBox box = glimpse_patch_box(config, x, y, s);
+                for (int c = 0; c < channels; ++c)
+                  for (int py = 0; py < patch; ++py)
+                    for (int px = 0; px < patch; ++px) {
+                      double S = 0;
+                      for (int dy = 0; dy < pool; ++dy)
+                        for (int dx = 0; dx < pool; ++dx) {
+                          const int yy = box.y0 + py * pool + dy, xx = box.x0 + px * pool + dx;
+                          if (yy >= 0 && yy < shape.height && xx >= 0 && xx < shape.width)
+                            S += image[(static_cast<std::size_t>(c) * shape.height + yy) * shape.width + xx];
+                        }
+                      const real expected = static_cast<real>(S / (255.0 * pool * pool));
+                      wrong += tabled[((static_cast<std::size_t>(s) * channels + c) * patch + py) * patch + px] != expected;
+                      coarse_cells += s > 0;
+                    }
+              }
+              CHECK(wrong == 0);
+            }
+        }
+  CHECK(coarse_cells > 0);
+}
+
+TEST_CASE("glimpse sensor: an episode makes the tables when they pay") {
+  ModelConfig config;  // 28 x 28, one scale: the pixels alone
+  CHECK_FALSE(glimpse_tables_pay(config));
+  config.scales = 3;  // 7 glimpses of 16 x 16 and 28 x 28 cut: 7,280 pixels against 4,425
+  CHECK(glimpse_tables_pay(config));
+  config.height = config.width = 100;  // cluttered MNIST: 12 x 12 patches, 4 scales, 8 glimpses
+  config.patch = 12;
+  config.scales = 4;
+  config.glimpses = 8;
+  CHECK(glimpse_tables_pay(config));
+  CHECK(Episode(config, 4).image_tables.size() == 4 * glimpse_table_size(config));
+  config.height = config.width = 300;  // 360 KB a table: too large to keep
+  CHECK_FALSE(glimpse_tables_pay(config));
+  CHECK(Episode(config, 4).image_tables.empty());
 }

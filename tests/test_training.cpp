@@ -86,6 +86,88 @@ TEST_CASE("training: a batch gradient is the same with 1, 2 or 3 threads, bit fo
   }
 }
 
+TEST_CASE("training: threads beyond the shards help inside them, bit for bit") {
+  // One shard with 1, 2, 3 and 5 threads (teams of 1 to 5), and two shards
+  // with 5 threads (teams of 3 and 2) against 2 threads: the big products
+  // are cut into blocks of their output over a team, and every element keeps
+  // its sum. Batch 32, hidden 256: the core's products are 32 x 256 x 256.
+  ModelConfig config;
+  config.glimpses = 4;
+  const Dataset data = random_images(64, 13);
+  std::vector<int> indices(32);
+  for (int i = 0; i < 32; ++i) indices[i] = (5 * i + 3) % 64;
+  for (CoreKind core : {CoreKind::rnn, CoreKind::lstm}) {  // the LSTM: products on weight panels
+    config.core = core;
+    Parameters params(config);
+    params.init_uniform(3);
+    for (int shards : {1, 2}) {
+      std::vector<std::vector<real>> grads;
+      std::vector<double> losses;
+      const std::vector<int> thread_counts = shards == 1 ? std::vector<int>{1, 2, 3, 5} : std::vector<int>{2, 5};
+      for (int threads : thread_counts) {
+        ThreadPool pool(threads);
+        BatchGradient gradient(config, 32, shards);
+        const EpisodeLoss loss = gradient.compute(pool, params, LossWeights{}, data, indices.data(), 17);
+        grads.push_back(flat(gradient.grads()));
+        losses.push_back(loss.nll + loss.reinforce + loss.baseline);
+      }
+      for (std::size_t k = 1; k < grads.size(); ++k) {
+        CAPTURE(core_name(core));
+        CAPTURE(shards);
+        CAPTURE(thread_counts[k]);
+        CHECK(std::memcmp(grads[0].data(), grads[k].data(), grads[0].size() * sizeof(real)) == 0);
+        CHECK(losses[0] == losses[k]);
+      }
+    }
+  }
+}
+
+TEST_CASE("training: a batch gradient does not depend on the batches before it") {
+  // Shard 0 adds into the result and shards 1.. into buffers that each sum
+  // leaves zero for the next batch: a second batch must come out as if it
+  // were the first.
+  ModelConfig config;
+  config.glimpses = 3;
+  config.hidden = config.glimpse_hidden = 64;
+  const Dataset data = random_images(40, 15);
+  Parameters params(config);
+  params.init_uniform(8, 0.3);
+  std::vector<int> first(12), second(12);
+  for (int i = 0; i < 12; ++i) first[i] = i, second[i] = 39 - 2 * i;
+  ThreadPool pool(2);
+  BatchGradient reused(config, 12, 3), fresh(config, 12, 3);
+  reused.compute(pool, params, LossWeights{}, data, first.data(), 5);
+  const EpisodeLoss again = reused.compute(pool, params, LossWeights{}, data, second.data(), 6);
+  const EpisodeLoss once = fresh.compute(pool, params, LossWeights{}, data, second.data(), 6);
+  CHECK(flat(reused.grads()) == flat(fresh.grads()));
+  CHECK(again.nll == once.nll);
+}
+
+TEST_CASE("training: one shard gives the same epoch with 1, 2, 3 or 5 threads") {
+  TempDir data_dir;
+  write_fake_mnist(data_dir, 10050, 20, 10050);  // 50 training images
+  std::vector<std::string> metrics;
+  std::vector<std::vector<float>> weights;  // last.bin's: every bit, where metrics.csv prints 6 digits
+  for (int threads : {1, 2, 3, 5}) {
+    TempDir out;
+    TrainConfig c = small_run(data_dir.path(), out.path(), 1);
+    c.model = ModelConfig{};  // hidden 256: products big enough to be cut
+    c.model.glimpses = 3;
+    c.batch = 25;
+    c.shards = 1;
+    c.threads = threads;
+    train(c, false, "threads");
+    metrics.push_back(metrics_without_seconds(out.file("metrics.csv")));
+    weights.push_back(load_checkpoint(out.file("last.bin")).params);
+  }
+  CHECK(metrics[0].find("\n1,") != std::string::npos);
+  for (std::size_t k = 1; k < metrics.size(); ++k) {
+    CAPTURE(k);
+    CHECK(metrics[0] == metrics[k]);
+    CHECK(weights[0] == weights[k]);
+  }
+}
+
 TEST_CASE("evaluation: the error does not depend on the thread count") {
   ModelConfig config;
   const Dataset data = random_images(250, 12);

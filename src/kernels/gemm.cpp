@@ -22,6 +22,7 @@
 #include <string>
 
 #include "kernels/gemm_kernels.h"
+#include "kernels/thread_pool.h"
 
 namespace {
 
@@ -56,6 +57,12 @@ void check_arguments(Trans trans_a, Trans trans_b, int M, int N, int K, const vo
   }
 }
 
+template <class T>
+void check_store(const GemmStore<T>& store) {
+  if (store.accumulate && store.bias)
+    throw std::invalid_argument("gemm: a store both accumulates and adds a bias; it may start from one only");
+}
+
 // ---------------------------------------------------------------------------
 // The scalar path
 //
@@ -78,7 +85,7 @@ constexpr int kScalarColumns = 8;
 #define UNROLL_FOR_GCC
 #endif
 
-// C[i0 .. i0+Rows, j0 .. j0+columns] = (accumulate ? C : 0) + op(A) * B, for B
+// C[i0 .. i0+Rows, j0 .. j0+columns] = epilogue(op(A) * B), for B
 // [K, N] with contiguous rows and op(A)[i, k] = A[i * a_row_step + k *
 // a_k_step]. FullWidth: columns == kScalarColumns, known to the compiler.
 // Kept out of line: inlined into its caller, GCC 12 vectorizes it at half
@@ -87,7 +94,7 @@ template <int Rows, bool FullWidth>
 [[gnu::noinline]] void scalar_block(int i0, int j0, int columns, int K, const float* A,
                                     std::ptrdiff_t a_row_step, std::ptrdiff_t a_k_step,
                                     const float* B, std::ptrdiff_t ldb, float* C,
-                                    std::ptrdiff_t ldc, bool accumulate) {
+                                    std::ptrdiff_t ldc, const Epilogue& epilogue) {
   const int width = FullWidth ? kScalarColumns : columns;
   float sum[Rows][kScalarColumns] = {};
   for (int k = 0; k < K; ++k) {
@@ -101,7 +108,10 @@ template <int Rows, bool FullWidth>
   }
   for (int r = 0; r < Rows; ++r) {
     float* C_r = C + (i0 + r) * ldc + j0;
-    for (int j = 0; j < width; ++j) C_r[j] = accumulate ? C_r[j] + sum[r][j] : sum[r][j];
+    const float* add_r = epilogue.add ? epilogue.add + (i0 + r) * epilogue.ld_add + j0 : nullptr;
+    for (int j = 0; j < width; ++j) C_r[j] = add_r ? add_r[j] + sum[r][j] : sum[r][j];
+    if (epilogue.relu)
+      for (int j = 0; j < width; ++j) C_r[j] = std::max(C_r[j], 0.0f);
   }
 }
 
@@ -109,19 +119,19 @@ template <int Rows, bool FullWidth>
 template <int Rows>
 void scalar_rows(int i0, int N, int K, const float* A, std::ptrdiff_t a_row_step,
                  std::ptrdiff_t a_k_step, const float* B, std::ptrdiff_t ldb, float* C,
-                 std::ptrdiff_t ldc, bool accumulate) {
+                 std::ptrdiff_t ldc, const Epilogue& epilogue) {
   int j0 = 0;
   for (; j0 + kScalarColumns <= N; j0 += kScalarColumns)
     scalar_block<Rows, true>(i0, j0, kScalarColumns, K, A, a_row_step, a_k_step, B, ldb, C, ldc,
-                             accumulate);
+                             epilogue);
   if (j0 < N)  // the right edge of C
     scalar_block<Rows, false>(i0, j0, N - j0, K, A, a_row_step, a_k_step, B, ldb, C, ldc,
-                              accumulate);
+                              epilogue);
 }
 
 // The product of gemm.h on any CPU, arguments validated and M, N, K >= 1.
 void gemm_scalar(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
-                 const float* B, int ldb, float* C, int ldc, bool accumulate) {
+                 const float* B, int ldb, float* C, int ldc, const Epilogue& epilogue) {
   const float* B_rows = B;  // op(B) [K, N] with contiguous rows
   std::ptrdiff_t ld_rows = ldb;
   if (trans_b == Trans::yes) {
@@ -143,9 +153,9 @@ void gemm_scalar(Trans trans_a, Trans trans_b, int M, int N, int K, const float*
   int i0 = 0;
   for (; i0 + kScalarRows <= M; i0 += kScalarRows)
     scalar_rows<kScalarRows>(i0, N, K, A, a_row_step, a_k_step, B_rows, ld_rows, C, ldc,
-                             accumulate);
+                             epilogue);
   for (; i0 < M; ++i0)  // the bottom edge of C
-    scalar_rows<1>(i0, N, K, A, a_row_step, a_k_step, B_rows, ld_rows, C, ldc, accumulate);
+    scalar_rows<1>(i0, N, K, A, a_row_step, a_k_step, B_rows, ld_rows, C, ldc, epilogue);
 }
 
 // ---------------------------------------------------------------------------
@@ -246,36 +256,120 @@ const char* gemm_path_name(GemmPath path) {
   return "unknown";
 }
 
-void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, int K,
-                    const float* A, int lda, const float* B, int ldb, float* C, int ldc,
-                    bool accumulate) {
-  if (!path_supported(path))
-    throw std::invalid_argument(std::string("gemm_with_path: this CPU or build cannot run path ") +
-                                gemm_path_name(path));
-  check_arguments(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
-  if (M == 0 || N == 0) return;
-  if (K == 0) {  // an empty sum: C keeps its value or becomes 0
-    if (!accumulate)
-      for (std::ptrdiff_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, sizeof(float) * N);
-    return;
-  }
+namespace {
+
+// The product on one path, arguments validated and M, N, K >= 1.
+void multiply_on_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, int K,
+                      const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                      const Epilogue& epilogue) {
   switch (path) {
     case GemmPath::scalar:
-      gemm_scalar(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+      gemm_scalar(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, epilogue);
       return;
 #ifdef RAM_X86_KERNELS
     case GemmPath::avx2:
-      gemm_avx2(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+      gemm_avx2(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, epilogue);
       return;
     case GemmPath::avx512:
-      gemm_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+      gemm_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, epilogue);
       return;
 #else
     case GemmPath::avx2:
     case GemmPath::avx512:
-      return;  // unreachable: path_supported() refused them above
+      return;  // unreachable: gemm_with_path's path_supported() refused them
 #endif
   }
+}
+
+// ---------------------------------------------------------------------------
+// Cutting a product over a team (kernels/thread_pool.h)
+//
+// A shard's thread that leads a team of helpers cuts a big product into
+// blocks of C, one part each: whole strips of kPanelColumns columns, or
+// tiles of kCutRows rows, never the inner dimension K. Each element of C is
+// then summed exactly as in the uncut product: the kernels' order depends
+// only on the form, N and K (gemm_tiles.h), and a block at least one strip
+// wide is never narrower than a vector, so it takes the same kernel as the
+// whole. Cutting along N keeps each part's share of op(B) apart (a weight
+// matrix is read once in all); along M, every part reads all of op(B).
+
+// The least work worth a part of its own: about 4 us of one core at the
+// kernels' speed (58 G multiply-adds/s), against about 1 us of hand-off.
+constexpr double kMacsPerPart = 256.0 * 1024;
+constexpr int kCutRows = 4;  // the broadcast tiles' rows
+
+struct Cut {
+  int parts = 1;
+  bool columns = false;  // strips of columns, or tiles of rows
+  int units = 0;         // strips or tiles in all
+  int unit = 0;          // columns per strip, rows per tile
+  int extent = 0;        // N or M
+  // Part p's columns or rows [begin(p), begin(p + 1)); the last part takes
+  // the columns past the last whole strip.
+  int begin(int part) const {
+    return part == parts ? extent : static_cast<int>(static_cast<long long>(units) * part / parts) * unit;
+  }
+};
+
+Cut cut_for_team(int M, int N, int K, int members) {
+  Cut cut;
+  const double parts = std::min(static_cast<double>(members), static_cast<double>(M) * N * K / kMacsPerPart);
+  if (parts < 2) return cut;
+  const int strips = N / kPanelColumns, tiles = (M + kCutRows - 1) / kCutRows;
+  cut.columns = strips >= 2 && (N >= M || tiles < 2);
+  cut.units = cut.columns ? strips : tiles;
+  cut.unit = cut.columns ? kPanelColumns : kCutRows;
+  cut.extent = cut.columns ? N : M;
+  cut.parts = std::min(static_cast<int>(parts), cut.units);
+  if (cut.parts < 2) cut.parts = 1;
+  return cut;
+}
+
+}  // namespace
+
+void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, int K,
+                    const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                    const GemmStore<float>& store) {
+  if (!path_supported(path))
+    throw std::invalid_argument(std::string("gemm_with_path: this CPU or build cannot run path ") +
+                                gemm_path_name(path));
+  check_arguments(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
+  check_store(store);
+  if (M == 0 || N == 0) return;
+  const Epilogue epilogue{store.accumulate ? C : store.bias, store.accumulate ? ldc : 0, store.relu};
+  if (K == 0) {  // an empty sum: C is the epilogue of 0
+    for (std::ptrdiff_t i = 0; i < M; ++i)
+      for (std::ptrdiff_t j = 0; j < N; ++j) {
+        const float x = epilogue.add ? epilogue.add[i * epilogue.ld_add + j] : 0.0f;
+        C[i * ldc + j] = epilogue.relu && x < 0 ? 0.0f : x;
+      }
+    return;
+  }
+  Team* const team = Team::this_thread_team();
+  const Cut cut = team ? cut_for_team(M, N, K, team->members()) : Cut{};
+  if (cut.parts == 1) {
+    multiply_on_path(path, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, epilogue);
+    return;
+  }
+  team->run(cut.parts, [&](int part) {
+    const std::ptrdiff_t first = cut.begin(part), count = cut.begin(part + 1) - first;
+    Epilogue block = epilogue;  // the part's block of C, and of what the epilogue adds
+    if (cut.columns) {  // columns of op(B) are columns of B, or rows of B^T
+      if (block.add) block.add += first;
+      multiply_on_path(path, trans_a, trans_b, M, count, K, A, lda,
+                       trans_b == Trans::no ? B + first : B + first * ldb, ldb, C + first, ldc, block);
+    } else {  // rows of op(A) are rows of A, or columns of A^T
+      if (block.add) block.add += first * block.ld_add;
+      multiply_on_path(path, trans_a, trans_b, count, N, K, trans_a == Trans::no ? A + first * lda : A + first,
+                       lda, B, ldb, C + first * ldc, ldc, block);
+    }
+  });
+}
+
+void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, int K,
+                    const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                    bool accumulate) {
+  gemm_with_path(path, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, GemmStore<float>{accumulate});
 }
 
 void gemm(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
@@ -283,10 +377,30 @@ void gemm(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int
   gemm_with_path(gemm_active_path(), trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 
+void gemm(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
+          const float* B, int ldb, float* C, int ldc, const GemmStore<float>& store) {
+  gemm_with_path(gemm_active_path(), trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, store);
+}
+
 void gemm(Trans trans_a, Trans trans_b, int M, int N, int K, const double* A, int lda,
           const double* B, int ldb, double* C, int ldc, bool accumulate) {
   check_arguments(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
   gemm_reference(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+// The double product is the reference, with the store's steps as the
+// definition states them: the bias copied into C, the product accumulated,
+// then std::max(x, 0).
+void gemm(Trans trans_a, Trans trans_b, int M, int N, int K, const double* A, int lda,
+          const double* B, int ldb, double* C, int ldc, const GemmStore<double>& store) {
+  check_arguments(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
+  check_store(store);
+  if (store.bias)
+    for (std::ptrdiff_t i = 0; i < M; ++i) std::copy(store.bias, store.bias + N, C + i * ldc);
+  gemm_reference(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, store.accumulate || store.bias);
+  if (store.relu)
+    for (std::ptrdiff_t i = 0; i < M; ++i)
+      for (std::ptrdiff_t j = 0; j < N; ++j) C[i * ldc + j] = std::max(C[i * ldc + j], 0.0);
 }
 
 namespace {
@@ -339,19 +453,27 @@ void pack_panels(Trans trans, int K, int N, const T* B, int ldb, T* panels) {
   }
 }
 
-template <class T>
-void multiply_panels(int M, int N, int K, const T* A, int lda, const T* panels, T* C, int ldc,
-                     bool accumulate) {
+void check_panel_arguments(int N, int ldc) {
   if (N < 0) throw std::invalid_argument("gemm_panels: negative size N=" + std::to_string(N));
   if (ldc < N)
     throw std::invalid_argument("gemm_panels: ldc=" + std::to_string(ldc) +
                                 " is shorter than a row of C (" + std::to_string(N) + " elements)");
-  for (int j0 = 0; j0 < N; j0 += kPanelColumns) {
-    const int w = std::min(kPanelColumns, N - j0);
+}
+
+// Strips [first, end) of the product, each a gemm of its own.
+template <class T>
+void multiply_panels(int M, int N, int K, const T* A, int lda, const T* panels, T* C, int ldc,
+                     const GemmStore<T>& store, int first, int end) {
+  for (int strip = first; strip < end; ++strip) {
+    const int j0 = strip * kPanelColumns, w = std::min(kPanelColumns, N - j0);
+    GemmStore<T> strip_store = store;
+    if (strip_store.bias) strip_store.bias += j0;
     gemm(Trans::no, Trans::no, M, w, K, A, lda, panels + static_cast<std::ptrdiff_t>(j0) * K, w,
-         C + j0, ldc, accumulate);
+         C + j0, ldc, strip_store);
   }
 }
+
+int strips_of(int N) { return (N + kPanelColumns - 1) / kPanelColumns; }
 
 }  // namespace
 
@@ -361,11 +483,34 @@ void pack_column_panels(Trans trans, int K, int N, const float* B, int ldb, floa
 void pack_column_panels(Trans trans, int K, int N, const double* B, int ldb, double* panels) {
   pack_panels(trans, K, N, B, ldb, panels);
 }
+// A leader of a team (thread_pool.h) deals the strips out to its members,
+// in runs of neighbouring strips; each strip is the same gemm as uncut.
+void gemm_panels(int M, int N, int K, const float* A, int lda, const float* panels, float* C,
+                 int ldc, const GemmStore<float>& store) {
+  check_panel_arguments(N, ldc);
+  const int strips = strips_of(N);
+  Team* const team = Team::this_thread_team();
+  const int parts = team ? static_cast<int>(std::min({static_cast<double>(team->members()), static_cast<double>(strips),
+                                                      static_cast<double>(M) * N * K / kMacsPerPart}))
+                         : 1;
+  if (parts < 2) {
+    multiply_panels(M, N, K, A, lda, panels, C, ldc, store, 0, strips);
+    return;
+  }
+  team->run(parts, [&](int part) {
+    multiply_panels(M, N, K, A, lda, panels, C, ldc, store, strips * part / parts, strips * (part + 1) / parts);
+  });
+}
+void gemm_panels(int M, int N, int K, const double* A, int lda, const double* panels, double* C,
+                 int ldc, const GemmStore<double>& store) {
+  check_panel_arguments(N, ldc);
+  multiply_panels(M, N, K, A, lda, panels, C, ldc, store, 0, strips_of(N));
+}
 void gemm_panels(int M, int N, int K, const float* A, int lda, const float* panels, float* C,
                  int ldc, bool accumulate) {
-  multiply_panels(M, N, K, A, lda, panels, C, ldc, accumulate);
+  gemm_panels(M, N, K, A, lda, panels, C, ldc, GemmStore<float>{accumulate});
 }
 void gemm_panels(int M, int N, int K, const double* A, int lda, const double* panels, double* C,
                  int ldc, bool accumulate) {
-  multiply_panels(M, N, K, A, lda, panels, C, ldc, accumulate);
+  gemm_panels(M, N, K, A, lda, panels, C, ldc, GemmStore<double>{accumulate});
 }

@@ -31,10 +31,31 @@ void gemm(Trans trans_a, Trans trans_b, int M, int N, int K,
           const double* A, int lda, const double* B, int ldb,
           double* C, int ldc, bool accumulate);
 
+// What a product does as it stores C, so that a layer's bias and rectifier
+// cost no pass of their own over C before and after the product:
+//
+//   C = relu ? max(0, x) : x,   x = (accumulate ? C : bias ? bias : 0) + op(A) op(B)
+//
+// where `bias` [N] is added to every row. The bits are those of copying the
+// bias into every row of C, accumulating the product, then taking
+// std::max(x, 0) elementwise (which keeps NaN and -0).
+template <class T>
+struct GemmStore {
+  bool accumulate = false;  // start from C's old value
+  const T* bias = nullptr;  // or from this row (not both: std::invalid_argument)
+  bool relu = false;
+};
+void gemm(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda, const float* B, int ldb,
+          float* C, int ldc, const GemmStore<float>& store);
+void gemm(Trans trans_a, Trans trans_b, int M, int N, int K, const double* A, int lda, const double* B, int ldb,
+          double* C, int ldc, const GemmStore<double>& store);
+
 // The same float product through one named path (tests and the benchmark).
 void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, int K,
                     const float* A, int lda, const float* B, int ldb,
                     float* C, int ldc, bool accumulate);
+void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
+                    const float* B, int ldb, float* C, int ldc, const GemmStore<float>& store);
 
 // Paths this CPU and this build can run, scalar first.
 std::vector<GemmPath> gemm_paths_available();
@@ -76,6 +97,11 @@ void gemm_panels(int M, int N, int K, const float* A, int lda, const float* pane
                  int ldc, bool accumulate);
 void gemm_panels(int M, int N, int K, const double* A, int lda, const double* panels, double* C,
                  int ldc, bool accumulate);
+// The same, storing C as GemmStore says.
+void gemm_panels(int M, int N, int K, const float* A, int lda, const float* panels, float* C, int ldc,
+                 const GemmStore<float>& store);
+void gemm_panels(int M, int N, int K, const double* A, int lda, const double* panels, double* C, int ldc,
+                 const GemmStore<double>& store);
 
 // The naive triple loop: the definition of the product.
 template <class T>

@@ -34,6 +34,7 @@ struct Avx2 {
   static void store(float* p, Vec v, Mask mask) { _mm256_maskstore_ps(p, mask, v); }
   static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
   static Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+  static Vec max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
   // sums[i] = the sum of the lanes of the i-th vector. Interleaving pairs, then
   // pairs of pairs, leaves each 128-bit half holding partial sums of all four;
   // adding the halves finishes them.
@@ -50,8 +51,8 @@ struct Avx2 {
 }  // namespace
 
 void gemm_avx2(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
-               const float* B, int ldb, float* C, int ldc, bool accumulate) {
-  gemm_tiled<Avx2>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+               const float* B, int ldb, float* C, int ldc, const Epilogue& epilogue) {
+  gemm_tiled<Avx2>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, epilogue);
 }
 
 double fma_loop_avx2(long long rounds) { return fma_loop<Avx2>(rounds); }

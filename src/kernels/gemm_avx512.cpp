@@ -34,6 +34,9 @@ struct Avx512 {
   static void store(float* p, Vec v, Mask mask) { _mm512_mask_storeu_ps(p, mask, v); }
   static Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
   static Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+  // The zero-masked form with a full mask is the plain vmaxps (GCC 12's
+  // unmasked one trips the false -Wuninitialized of bug 105593, as in sum4).
+  static Vec max(Vec a, Vec b) { return _mm512_maskz_max_ps(0xFFFF, a, b); }
   // sums[i] = the sum of the lanes of the i-th vector. Interleaving pairs, then
   // pairs of pairs, leaves each 128-bit block holding partial sums of all four;
   // adding the blocks finishes them. (The zero-masked forms with a full mask
@@ -60,8 +63,8 @@ struct Avx512 {
 }  // namespace
 
 void gemm_avx512(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
-                 const float* B, int ldb, float* C, int ldc, bool accumulate) {
-  gemm_tiled<Avx512>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+                 const float* B, int ldb, float* C, int ldc, const Epilogue& epilogue) {
+  gemm_tiled<Avx512>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, epilogue);
 }
 
 double fma_loop_avx512(long long rounds) { return fma_loop<Avx512>(rounds); }

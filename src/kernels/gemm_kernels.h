@@ -7,16 +7,30 @@
 // exist only in x86 builds (RAM_X86_KERNELS).
 #pragma once
 
+#include <cstddef>
+
 #include "kernels/gemm.h"
+
+// How every path stores an element of C once its sum over k is done
+// (GemmStore in gemm.h, with its pointers resolved):
+//   C[i, j] = relu ? max(0, x) : x,   x = (add ? add[i * ld_add + j] : 0) + sum
+// add is C itself when accumulating (ld_add = ldc), a layer's bias with
+// ld_add = 0 (the same row for every i), or nullptr. The kernels read an
+// element's add before they write C, so add may be C.
+struct Epilogue {
+  const float* add;
+  std::ptrdiff_t ld_add;
+  bool relu;
+};
 
 #ifdef RAM_X86_KERNELS
 
 // The product of gemm.h for arguments already validated by gemm.cpp, with
 // M, N and K all at least 1.
 void gemm_avx2(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
-               const float* B, int ldb, float* C, int ldc, bool accumulate);
+               const float* B, int ldb, float* C, int ldc, const Epilogue& epilogue);
 void gemm_avx512(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
-                 const float* B, int ldb, float* C, int ldc, bool accumulate);
+                 const float* B, int ldb, float* C, int ldc, const Epilogue& epilogue);
 
 // P[c, r] = S[r, c] for S [rows, columns] (gemm_tiles.h's blocked transpose
 // in AVX registers; AVX-512 machines run it too).

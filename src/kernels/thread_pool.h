@@ -1,14 +1,26 @@
-// thread_pool.h: a fixed set of worker threads that run numbered tasks.
+// thread_pool.h: a fixed set of worker threads that run numbered tasks, and
+// teams of them that share the big products of one task.
 //
 // Training cuts every batch into a fixed number of shards and runs one task
 // per shard; which thread runs which shard does not matter, because each
 // shard writes only its own buffers and the caller combines the shards in
 // shard order. That is what makes a run's numbers independent of --threads.
+//
+// With more threads than shards, the threads left over join the shards as
+// helpers (ThreadPool::run_teams): a shard's thread leads a Team, and the
+// matrix products of its task (kernels/gemm.cpp) cut their output into
+// blocks that the team's threads compute side by side. Every element of a
+// product is still summed by one thread in the one order its kernel fixes,
+// so the bits do not depend on the team's size either.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -21,6 +33,157 @@ inline std::size_t element_range_begin(std::size_t n, int parts, int k) {
   const std::size_t begin = lines * static_cast<std::size_t>(k) / static_cast<std::size_t>(parts) * 16;
   return begin < n ? begin : n;
 }
+
+// A shard's thread (the leader) and the threads that help it. The leader
+// hands out the parts of a piece of work with run(); helpers take parts in
+// serve() until the leader closes the team. Parts are claimed from a shared
+// counter, so a helper that is late (or never comes) leaves its parts to the
+// leader: run() never waits for a helper to arrive, only for the parts
+// already taken to finish.
+//
+// The gaps between two products of a training step are microseconds, far
+// shorter than waking a sleeping thread, so an idle helper first spins
+// (kSpinMicroseconds), and sleeps on a condition variable after that.
+class Team {
+ public:
+  Team() = default;
+  Team(const Team&) = delete;
+  Team& operator=(const Team&) = delete;
+
+  // Threads that may run parts: the leader and its helpers.
+  int members() const { return 1 + helpers_; }
+
+  // Runs part(0) .. part(parts - 1), each once, on the leader (the calling
+  // thread) and the helpers serving; returns when all are done. Inside a
+  // part, this_thread_team() is nullptr: work a part starts runs on its
+  // own thread. A part must not throw: its count of finished parts would
+  // never be reached (the matrix products it serves do not throw).
+  template <class Part>
+  void run(int parts, Part&& part) {
+    if (parts <= 1 || helpers_ == 0) {
+      for (int i = 0; i < parts; ++i) part(i);
+      return;
+    }
+    Team*& slot = this_thread_team();
+    Team* const leading = slot;
+    slot = nullptr;
+    task_ = static_cast<void*>(&part);
+    call_ = [](void* t, int i) { (*static_cast<std::remove_reference_t<Part>*>(t))(i); };
+    done_.store(0, std::memory_order_relaxed);
+    const uint64_t job = (state_.load(std::memory_order_relaxed) >> 32) + 1;
+    publish(job << 32 | static_cast<uint64_t>(parts) << 16);
+    take_parts();
+    for (int spins = 0; done_.load(std::memory_order_acquire) < parts; ++spins) pause(spins);
+    slot = leading;
+  }
+
+  // A helper's loop: takes parts of the leader's runs until close().
+  void serve() {
+    for (;;) {
+      take_parts();
+      const uint64_t seen = state_.load(std::memory_order_acquire);
+      if (closed_.load(std::memory_order_acquire)) return;
+      if (unclaimed(seen)) continue;
+      wait_for_change(seen);
+    }
+  }
+
+  // Before a round of tasks: no job yet, `helpers` threads expected.
+  void open(int helpers) {
+    helpers_ = helpers;
+    state_.store(0, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    closed_.store(false, std::memory_order_release);
+  }
+  // After the leader's task: the helpers return from serve().
+  void close() {
+    closed_.store(true, std::memory_order_seq_cst);
+    wake_sleepers();
+  }
+
+  // The team of the calling thread while it leads one, else nullptr.
+  static Team*& this_thread_team() {
+    thread_local Team* team = nullptr;
+    return team;
+  }
+
+ private:
+  static constexpr int kSpinMicroseconds = 200;
+  static constexpr int kPausesBeforeYield = 256;
+
+  // The state word: job number (bits 32..63), parts of the job (16..31),
+  // parts claimed so far (0..15). One word, so that a claim (compare and
+  // swap) can only succeed on the job it read.
+  static int parts_of(uint64_t state) { return static_cast<int>(state >> 16 & 0xffff); }
+  static int claimed_of(uint64_t state) { return static_cast<int>(state & 0xffff); }
+  static bool unclaimed(uint64_t state) { return claimed_of(state) < parts_of(state); }
+
+  // Claims and runs parts of the current job until none is left. A part
+  // claimed belongs to the job published last: the leader starts no other
+  // job before every claimed part is done, so task_ and call_ stay put.
+  void take_parts() {
+    uint64_t state = state_.load(std::memory_order_acquire);
+    while (unclaimed(state)) {
+      if (!state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+        continue;
+      call_(task_, claimed_of(state));
+      done_.fetch_add(1, std::memory_order_release);
+      state = state_.load(std::memory_order_acquire);
+    }
+  }
+
+  void publish(uint64_t state) {
+    state_.store(state, std::memory_order_seq_cst);
+    wake_sleepers();
+  }
+  void wake_sleepers() {
+    if (sleepers_.load(std::memory_order_seq_cst) == 0) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    wake_.notify_all();
+  }
+  // Returns once the state word differs from `seen` or the team is closed:
+  // spinning first, then asleep. A sleeper counts itself under the mutex
+  // before its last look, and publish() looks at the count after storing,
+  // so one of the two sees the other.
+  void wait_for_change(uint64_t seen) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int spins = 0;; ++spins) {
+      if (state_.load(std::memory_order_acquire) != seen || closed_.load(std::memory_order_acquire)) return;
+      if (spins % 64 == 63 &&
+          std::chrono::steady_clock::now() - start > std::chrono::microseconds(kSpinMicroseconds))
+        break;
+      pause(spins);
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    while (state_.load(std::memory_order_seq_cst) == seen && !closed_.load(std::memory_order_seq_cst))
+      wake_.wait(lock);
+    sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  // A short wait in a spin loop; after a few hundred, the thread offers its
+  // core to others at every turn: on a busy machine the thread it waits for
+  // (the leader, or a helper holding a part) may be queued behind it on the
+  // same core. On an idle core the offer returns at once.
+  static void pause(int spins) {
+    if (spins > kPausesBeforeYield) {
+      std::this_thread::yield();
+      return;
+    }
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+
+  int helpers_ = 0;
+  std::atomic<uint64_t> state_{0};
+  std::atomic<int> done_{0};    // parts of the current job finished
+  std::atomic<bool> closed_{false};
+  std::atomic<int> sleepers_{0};
+  void* task_ = nullptr;                // the leader's part function
+  void (*call_)(void*, int) = nullptr;  // calls it with a part number
+  std::mutex mutex_;
+  std::condition_variable wake_;
+};
 
 class ThreadPool {
  public:
@@ -64,6 +227,37 @@ class ThreadPool {
     if (error_) std::rethrow_exception(error_);
   }
 
+  // Runs task(0) .. task(count - 1) as run() does; when the pool has more
+  // threads than tasks, each task leads a Team and the threads left over are
+  // dealt out to the teams as helpers, in turn (5 threads, 2 tasks: teams of
+  // 3 and 2). Inside task k, Team::this_thread_team() is its team.
+  template <class Task>
+  void run_teams(int count, Task&& task) {
+    const int n = threads();
+    if (n <= count) {
+      run(count, task);
+      return;
+    }
+    while (static_cast<int>(teams_.size()) < count) teams_.push_back(std::make_unique<Team>());
+    for (int k = 0; k < count; ++k) teams_[k]->open((n - count) / count + (k < (n - count) % count));
+    run(n, [&](int i) {
+      if (i >= count) {
+        teams_[(i - count) % count]->serve();
+        return;
+      }
+      // The team closes however the task ends, or its helpers would wait forever.
+      struct Lead {
+        Team& team;
+        explicit Lead(Team& t) : team(t) { Team::this_thread_team() = &team; }
+        ~Lead() {
+          Team::this_thread_team() = nullptr;
+          team.close();
+        }
+      } lead(*teams_[i]);
+      task(i);
+    });
+  }
+
  private:
   // Takes tasks until none is left.
   void drain() {
@@ -102,6 +296,7 @@ class ThreadPool {
   }
 
   std::vector<std::thread> workers_;
+  std::vector<std::unique_ptr<Team>> teams_;  // run_teams: one per task, kept
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   void* task_ = nullptr;                  // the caller's task object

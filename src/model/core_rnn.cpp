@@ -12,11 +12,10 @@
 
 void core_rnn_forward(const ModelConfig& config, const RamParams& p, const Step& prev, const Step& now) {
   const int B = now.B, H = config.hidden;
-  // h = g W_in + b
-  linear_forward(B, now.g, p.core_in.in, p.core_in, now.h, H);
-  // h += h_prev W_rec (h_0 = 0 adds nothing, so t = 1 skips it)
-  if (prev.h) linear_multiply(B, prev.h, H, p.core_rec, now.h, H, /*accumulate=*/true);
-  relu_forward(B, H, now.h, H);
+  // h = g W_in + b, then h = relu(h + h_prev W_rec); h_0 = 0 adds nothing,
+  // so at t = 1 the rectifier comes with the first product.
+  linear_forward(B, now.g, p.core_in.in, p.core_in, now.h, H, prev.h ? Activation::none : Activation::relu);
+  if (prev.h) linear_multiply(B, prev.h, H, p.core_rec, now.h, H, /*accumulate=*/true, Activation::relu);
 }
 
 void core_rnn_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, const Step& prev,

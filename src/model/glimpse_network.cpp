@@ -21,13 +21,11 @@ void glimpse_network_forward(const ModelConfig& config, const RamParams& p, cons
   const int ld_cat = Nw + Nl;
   const int G = config.glimpse_features();
   // h_g = relu(rho W_what + b)          [B, 128] in hcat[:, 0:128]
-  linear_forward(B, now.rho, G, p.what, now.hcat, ld_cat);
+  linear_forward(B, now.rho, G, p.what, now.hcat, ld_cat, Activation::relu);
   // h_l = relu(l W_where + b)           [B, 128] in hcat[:, 128:256]
-  linear_forward(B, now.l, 2, p.where, now.hcat + Nw, ld_cat);
-  relu_forward(B, ld_cat, now.hcat, ld_cat);
+  linear_forward(B, now.l, 2, p.where, now.hcat + Nw, ld_cat, Activation::relu);
   // g = relu([h_g, h_l] W_join + b)     [B, 256]
-  linear_forward(B, now.hcat, ld_cat, p.join, now.g, config.glimpse_hidden);
-  relu_forward(B, config.glimpse_hidden, now.g, config.glimpse_hidden);
+  linear_forward(B, now.hcat, ld_cat, p.join, now.g, config.glimpse_hidden, Activation::relu);
 }
 
 void glimpse_network_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, const Step& now,

@@ -13,23 +13,120 @@
 // The patch of side n starts at the pixel round(c - (n - 1) / 2), so for even
 // n it is as centred on c as pixels allow.
 //
+// A cell of patch s averages pool x pool pixels (pool = scale^s): the sum of
+// its bytes S, a whole number, then rho = S / (255 pool^2), rounded once.
+// Pixels are bytes, so S is exact whether it is added up pixel by pixel or
+// read from a summed-area table (four reads: Crow 1984), and both give the
+// same bits. With K scales of side P * 2^s a glimpse covers about 4^(K-1)
+// times the pixels of the finest patch; the table costs (H + 1)(W + 1)
+// additions per image, once per episode, and then 4 reads per cell.
+//
 // Not differentiable in l, and not meant to be: l is trained by REINFORCE.
 #include <algorithm>
 #include <cmath>
 
 #include "model/glimpse_sensor.h"
-#include "model/linear.h"
 
 namespace {
 
-// Pixel bytes to [0, 1].
+// An image's table at most this large (a 250 x 250 grey image): an episode
+// keeps one per image, and the evaluator one episode of 100 images per thread
+// (glimpse_tables_pay).
+constexpr std::size_t kMaxTableBytes = 256 * 1024;
+
+// The mean of a cell whose bytes sum to S: S / (255 area), rounded once
+// (in double, then to real).
+real cell_mean(uint32_t S, double area) { return static_cast<real>(S / (255.0 * area)); }
+
+// cell_mean of a single pixel, byte / 255, looked up.
 struct ByteScale {
   real v[256];
   ByteScale() {
-    for (int i = 0; i < 256; ++i) v[i] = static_cast<real>(i / 255.0);
+    for (int i = 0; i < 256; ++i) v[i] = cell_mean(static_cast<uint32_t>(i), 1);
   }
 };
 const ByteScale kByteToUnit;
+
+// Rows [begin, end) of a cell cut to the image's [0, size): outside pixels
+// count as zero, so they are simply not added. An empty cut has end == begin.
+struct Span {
+  int begin, end;
+};
+Span cut_to(int begin, int end, int size) {
+  const int b = std::max(begin, 0), e = std::min(end, size);
+  return {b, std::max(b, e)};
+}
+
+// rho_0 [C, P, P], the finest patch at (x0, y0): a cell is one pixel.
+void patch_of_pixels(const ModelConfig& config, const uint8_t* image, int x0, int y0, real* rho_0) {
+  const int C = config.channels, Hi = config.height, Wi = config.width, P = config.patch;
+  const Span columns = cut_to(x0, x0 + P, Wi);
+  for (int c = 0; c < C; ++c) {
+    const uint8_t* plane = image + static_cast<std::size_t>(c) * Hi * Wi;
+    real* out = rho_0 + static_cast<std::size_t>(c) * P * P;  // [P, P]
+    for (int py = 0; py < P; ++py) {
+      real* out_row = out + py * P;
+      const int y = y0 + py;
+      std::fill(out_row, out_row + P, real(0));
+      if (y < 0 || y >= Hi) continue;
+      const uint8_t* row = plane + static_cast<std::size_t>(y) * Wi;
+      for (int x = columns.begin; x < columns.end; ++x) out_row[x - x0] = kByteToUnit.v[row[x]];
+    }
+  }
+}
+
+// rho_s [C, P, P] of patch s at (x0, y0) from the pixels: every byte of
+// every cell is read.
+void patch_from_pixels(const ModelConfig& config, const uint8_t* image, int x0, int y0, int pool, real* rho_s) {
+  const int C = config.channels, Hi = config.height, Wi = config.width, P = config.patch;
+  const double area = static_cast<double>(pool) * pool;
+  for (int c = 0; c < C; ++c) {
+    const uint8_t* plane = image + static_cast<std::size_t>(c) * Hi * Wi;
+    real* out = rho_s + static_cast<std::size_t>(c) * P * P;  // [P, P]
+    for (int py = 0; py < P; ++py) {
+      const Span rows = cut_to(y0 + py * pool, y0 + (py + 1) * pool, Hi);
+      for (int px = 0; px < P; ++px) {
+        const Span columns = cut_to(x0 + px * pool, x0 + (px + 1) * pool, Wi);
+        uint32_t S = 0;
+        for (int y = rows.begin; y < rows.end; ++y) {
+          const uint8_t* row = plane + static_cast<std::size_t>(y) * Wi;
+          for (int x = columns.begin; x < columns.end; ++x) S += row[x];
+        }
+        out[py * P + px] = cell_mean(S, area);
+      }
+    }
+  }
+}
+
+// The same from the image's table [C, Hi + 1, Wi + 1]: a cell's sum is
+//   S = T[y_end][x_end] - T[y_begin][x_end] - T[y_end][x_begin] + T[y_begin][x_begin].
+// Unsigned arithmetic wraps, but S itself is below 2^32 (255 * 1000 * 1000
+// at most), so the wrapped differences give it exactly.
+void patch_from_table(const ModelConfig& config, const uint32_t* table, int x0, int y0, int pool, real* rho_s) {
+  const int C = config.channels, Hi = config.height, Wi = config.width, P = config.patch;
+  const std::size_t ld = static_cast<std::size_t>(Wi) + 1;
+  const double area = static_cast<double>(pool) * pool;
+  // The cells' column bounds, the same for every row of cells.
+  int x_begin[64], x_end[64];  // P <= 64 (ModelConfig::validate)
+  for (int px = 0; px < P; ++px) {
+    const Span columns = cut_to(x0 + px * pool, x0 + (px + 1) * pool, Wi);
+    x_begin[px] = columns.begin;
+    x_end[px] = columns.end;
+  }
+  for (int c = 0; c < C; ++c) {
+    const uint32_t* T = table + static_cast<std::size_t>(c) * (Hi + 1) * ld;
+    real* out = rho_s + static_cast<std::size_t>(c) * P * P;  // [P, P]
+    for (int py = 0; py < P; ++py) {
+      const Span rows = cut_to(y0 + py * pool, y0 + (py + 1) * pool, Hi);
+      const uint32_t* top = T + rows.begin * ld;
+      const uint32_t* bottom = T + rows.end * ld;
+      for (int px = 0; px < P; ++px) {
+        const uint32_t S = bottom[x_end[px]] - top[x_end[px]] - bottom[x_begin[px]] + top[x_begin[px]];
+        out[py * P + px] = cell_mean(S, area);
+      }
+    }
+  }
+}
 
 }  // namespace
 
@@ -42,38 +139,70 @@ PatchBox glimpse_patch_box(const ModelConfig& config, double x, double y, int s)
           static_cast<int>(std::floor(cy - (side - 1) / 2.0 + 0.5)), side};
 }
 
-// rho [B, G] with G = K * C * P * P, laid out [K, C, P, P] per image.
+// rho [B, G] with G = K * C * P * P, laid out [K, C, P, P] per image. The
+// finest patch (pool 1) reads its pixels, one per cell, whatever the tables:
+// that is four times fewer reads than a table's.
 void glimpse_sensor(const ModelConfig& config, const Step& now) {
-  const int C = config.channels, Hi = config.height, Wi = config.width;
-  const int P = config.patch, K = config.scales;
+  const int C = config.channels, P = config.patch, K = config.scales;
   const int G = config.glimpse_features();
+  const std::size_t table_size = glimpse_table_size(config);
   const real* l = now.l;
   for (int b = 0; b < now.B; ++b) {
-    const uint8_t* image = now.x[b];  // [C, Hi, Wi]
     real* rho_b = now.rho + static_cast<std::size_t>(b) * G;
     int pool = 1;  // pixels per retina cell along one side: scale^s
     for (int s = 0; s < K; ++s, pool *= config.glimpse_scale) {
       const PatchBox box = glimpse_patch_box(config, l[2 * b + 0], l[2 * b + 1], s);
-      const int x0 = box.x0, y0 = box.y0;
-      const real cell_area = static_cast<real>(pool * pool);
-      for (int c = 0; c < C; ++c) {
-        const uint8_t* plane = image + static_cast<std::size_t>(c) * Hi * Wi;
-        real* out = rho_b + static_cast<std::size_t>(s * C + c) * P * P;  // [P, P]
-        for (int py = 0; py < P; ++py) {
-          // The cell's rows and columns cut to the image: outside pixels
-          // count as zero, so they are simply not added.
-          const int y_begin = std::max(y0 + py * pool, 0), y_end = std::min(y0 + (py + 1) * pool, Hi);
-          for (int px = 0; px < P; ++px) {
-            const int x_begin = std::max(x0 + px * pool, 0), x_end = std::min(x0 + (px + 1) * pool, Wi);
-            real sum = 0;  // the average of the pool x pool cell
-            for (int y = y_begin; y < y_end; ++y) {
-              const uint8_t* row = plane + static_cast<std::size_t>(y) * Wi;
-              for (int x = x_begin; x < x_end; ++x) sum += kByteToUnit.v[row[x]];
-            }
-            out[py * P + px] = sum / cell_area;
-          }
+      real* rho_s = rho_b + static_cast<std::size_t>(s) * C * P * P;
+      if (pool == 1)
+        patch_of_pixels(config, now.x[b], box.x0, box.y0, rho_s);
+      else if (now.x_tables)
+        patch_from_table(config, now.x_tables + b * table_size, box.x0, box.y0, pool, rho_s);
+      else
+        patch_from_pixels(config, now.x[b], box.x0, box.y0, pool, rho_s);
+    }
+  }
+}
+
+std::size_t glimpse_table_size(const ModelConfig& config) {
+  return static_cast<std::size_t>(config.channels) * (config.height + 1) * (config.width + 1);
+}
+
+bool glimpse_tables_pay(const ModelConfig& config) {
+  const std::size_t size = glimpse_table_size(config);
+  if (config.scales < 2 || config.glimpse_scale < 2 || size * sizeof(uint32_t) > kMaxTableBytes) return false;
+  // Pixels the coarse cells of an episode read directly (each patch cut to
+  // the image's size), against the table's additions plus its 4 reads a cell.
+  const double T = config.glimpses, C = config.channels, P = config.patch;
+  double direct = 0, table = static_cast<double>(size);
+  int side = config.patch;
+  for (int s = 1; s < config.scales; ++s) {
+    side *= config.glimpse_scale;
+    direct += T * C * std::min(side, config.height) * std::min(side, config.width);
+    table += 4 * T * C * P * P;
+  }
+  return direct > table;
+}
+
+// T[c][y][x] = sum of the bytes of channel c in rows < y and columns < x:
+// row y + 1 is row y's running sum added to the row above.
+void glimpse_tables(const ModelConfig& config, int B, const uint8_t* const* x, uint32_t* tables) {
+  const int C = config.channels, Hi = config.height, Wi = config.width;
+  const std::size_t ld = static_cast<std::size_t>(Wi) + 1, size = glimpse_table_size(config);
+  for (int b = 0; b < B; ++b)
+    for (int c = 0; c < C; ++c) {
+      const uint8_t* plane = x[b] + static_cast<std::size_t>(c) * Hi * Wi;
+      uint32_t* T = tables + b * size + static_cast<std::size_t>(c) * (Hi + 1) * ld;
+      std::fill(T, T + ld, 0u);  // row 0: nothing above
+      for (int y = 0; y < Hi; ++y) {
+        const uint8_t* row = plane + static_cast<std::size_t>(y) * Wi;
+        const uint32_t* above = T + y * ld;
+        uint32_t* T_y = T + (y + 1) * ld;
+        uint32_t running = 0;
+        T_y[0] = 0;
+        for (int i = 0; i < Wi; ++i) {
+          running += row[i];
+          T_y[i + 1] = above[i + 1] + running;
         }
       }
     }
-  }
 }

@@ -1,6 +1,7 @@
 // glimpse_sensor.h: the glimpse sensor rho (RAM section 3.1).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include "kernels/tensor.h"
 #include "model/model.h"
@@ -18,5 +19,19 @@ struct PatchBox {
 };
 PatchBox glimpse_patch_box(const ModelConfig& config, double x, double y, int s);
 // now.rho [B, G] from the images now.x (each [C, height, width] bytes) at
-// the locations now.l [B, 2].
+// the locations now.l [B, 2]; the coarse scales read now.x_tables when it is
+// set, and the pixels themselves when not: the same numbers, bit for bit.
 void glimpse_sensor(const ModelConfig& config, const Step& now);
+
+// Summed-area tables of the images, so that a coarse scale's cell costs four
+// reads whatever its size. Each image's table is [C, height + 1, width + 1]
+// uint32 (glimpse_table_size elements): entry (c, y, x) sums the bytes of
+// channel c in rows < y and columns < x. An episode makes them once for its
+// B images and all T glimpses.
+std::size_t glimpse_table_size(const ModelConfig& config);
+// Whether the tables pay: more than one scale, the pixels the coarse cells of
+// an episode would read outnumber the tables' additions and reads, and a
+// table stays below 256 KB (a 250 x 250 grey image).
+bool glimpse_tables_pay(const ModelConfig& config);
+// tables [B, glimpse_table_size] from the images x[0..B-1].
+void glimpse_tables(const ModelConfig& config, int B, const uint8_t* const* x, uint32_t* tables);

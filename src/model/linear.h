@@ -5,10 +5,19 @@
 
 // Building blocks shared by the components (linear.cpp).
 
-void linear_forward(int B, const real* x, int ldx, const LinearParams& p, real* y, int ldy);
-// y = x W, or y += x W if accumulate: the product alone, on W's panels when
-// they are made.
-void linear_multiply(int B, const real* x, int ldx, const LinearParams& p, real* y, int ldy, bool accumulate);
+// What a layer applies to its sum as the product stores it: nothing, or the
+// rectifier relu(a) = max(0, a).
+enum class Activation { none, relu };
+
+// y = x W + b, or relu(x W + b): the bias and the rectifier are applied by
+// the product as it writes y (kernels/gemm.h, GemmStore), not in passes of
+// their own.
+void linear_forward(int B, const real* x, int ldx, const LinearParams& p, real* y, int ldy,
+                    Activation activation = Activation::none);
+// y = x W, or y += x W if accumulate (then the activation, if any): the
+// product alone, on W's panels when they are made.
+void linear_multiply(int B, const real* x, int ldx, const LinearParams& p, real* y, int ldy, bool accumulate,
+                     Activation activation = Activation::none);
 // Forward was y = x W + b. Adds dW += x^T dy and db += sum_rows dy; writes
 // dx = dy W^T when dx is given (adds into it if accumulate_dx).
 void linear_backward(int B, const real* x, int ldx, const real* dy, int lddy,
@@ -18,6 +27,6 @@ void linear_backward(int B, const real* x, int ldx, const real* dy, int lddy,
 // linear_backward, for callers that sum the weights' share separately.
 void linear_backward_input(int B, const real* dy, int lddy, const LinearParams& p, real* dx, int lddx,
                            bool accumulate_dx);
-void relu_forward(int B, int n, real* y, int ldy);
-// Forward was y = max(0, a): da = dy where y > 0, else 0 (in place on dy).
+// Forward was y = max(0, a) (Activation::relu): da = dy where y > 0, else 0
+// (in place on dy).
 void relu_backward(int B, int n, const real* y, int ldy, real* dy, int lddy);

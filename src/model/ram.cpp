@@ -83,6 +83,7 @@ Episode::Episode(const ModelConfig& c, int cap) : config(c), capacity(cap) {
   images.resize(cap);
   labels.resize(cap);
   episode_buffers(c, cap, [this](auto member, std::initializer_list<int> shape) { reshape_buffer(this->*member, shape); });
+  if (glimpse_tables_pay(c)) image_tables.resize(cap * glimpse_table_size(c));
 }
 
 std::size_t episode_bytes(const ModelConfig& config, int capacity) {
@@ -92,7 +93,9 @@ std::size_t episode_bytes(const ModelConfig& config, int capacity) {
     for (int s : shape) n *= static_cast<std::size_t>(s);
     elements += copies(member) * n;
   });
-  return elements * sizeof(real) + static_cast<std::size_t>(capacity) * (sizeof(const uint8_t*) + sizeof(uint8_t));
+  const std::size_t tables = glimpse_tables_pay(config) ? static_cast<std::size_t>(capacity) * glimpse_table_size(config) : 0;
+  return elements * sizeof(real) + tables * sizeof(Episode::image_tables[0]) +
+         static_cast<std::size_t>(capacity) * (sizeof(const uint8_t*) + sizeof(uint8_t));
 }
 
 void Episode::resize(int batch) {
@@ -118,6 +121,7 @@ Step Episode::step(int s) const {
   Step now;
   now.B = B;
   now.x = images.data();
+  now.x_tables = image_tables.empty() ? nullptr : image_tables.data();
   // O_0, the classifier on h_0 = 0, belongs to the zero state.
   now.O = rows_of(O, s + 1, B);
   if (s < 0) return now;  // h_0 = c_0 = 0 and the locator's zero state: nullptr
@@ -183,6 +187,8 @@ void episode_forward(const Parameters& params, Episode& ep, Locations where) {
   const ModelConfig& c = ep.config;
   const RamParams& p = params.views();
   const int T = c.glimpses, B = ep.B, H = c.hidden, A = c.classes;
+  // The images' summed-area tables, once for all T glimpses.
+  if (!ep.image_tables.empty()) glimpse_tables(c, B, ep.images.data(), ep.image_tables.data());
   for (int s = 0; s < T; ++s) {
     const Step prev = ep.step(s - 1), now = ep.step(s);
     location_network_forward(c, p, prev, now, where);  // mu_t, l_t from h_{t-1}

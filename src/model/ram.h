@@ -42,6 +42,10 @@ struct Episode {
   int B = 0;
   std::vector<const uint8_t*> images;  // [B] pointers to [C, H, W] bytes
   std::vector<uint8_t> labels;         // [B]
+  // [B, C, height + 1, width + 1] the images' summed-area tables, made by
+  // episode_forward for the retina's coarse scales; empty when they do not
+  // pay (glimpse_tables_pay).
+  std::vector<uint32_t> image_tables;
   // Forward activations, each [T, capacity, ...]: step s starts at row
   // s * capacity and uses its first B rows.
   Tensor noise;    // [T, B, 2] the policy's draws (training; given locations)

@@ -95,7 +95,7 @@ void run_bench(const BenchConfig& b) {
   Parameters params(config);
   params.init_uniform(1);
   ThreadPool pool(b.threads);
-  const int shards = std::max(2, b.threads);
+  const int shards = std::min(b.shards, b.batch);  // as BatchGradient cuts the batch
   std::printf("\n== model: %dx%d images, %s core, %s locator, T=%d glimpses, %dx%d patch x %d scale(s), "
               "hidden %d/%d/%d/%d, %zu parameters; batch %d, %d threads, %d shards, GEMM path %s ==\n",
               config.width, config.height, core_name(config.core),

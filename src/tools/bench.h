@@ -6,7 +6,8 @@
 struct BenchConfig {
   ModelConfig model;    // 28x28 grey images, 10 classes unless changed
   int batch = 128;      // images per training step / inference chunk
-  int threads = 2;      // worker threads, also the number of shards
+  int threads = 2;      // worker threads
+  int shards = 2;       // fixed cut of each batch, as in `ram train` (--shards)
   double seconds = 3;   // time spent measuring each of training and inference
 };
 

@@ -48,7 +48,7 @@ const char* kUsage = R"(usage:
   ram show  --checkpoint RUN_DIR/model.bin [--out FILE.png] [--animate DIR] [--gif FILE.gif] [--count N]
             [--dataset NAME] [--data DIR] [--untrained] [--sample] [--seed S] [--allow-other-data]
             the glimpse path, the patches seen and the guess after each glimpse
-  ram bench [--core NAME] [--locator NAME] [--glimpses T] [--batch B] [--threads N]
+  ram bench [--core NAME] [--locator NAME] [--glimpses T] [--batch B] [--threads N] [--shards N]
             [--canvas N] [--patch P] [--scales K] [--glimpse-scale S] [--unit-pixels U] [--seconds S]
   ram report [--check] [PAGE...]   the pages' numbers from docs/results/*.csv
             (--check: only say where a page disagrees; exit 1 if one does)
@@ -222,8 +222,8 @@ int command_report(int argc, char** argv) {
 
 int command_bench(int argc, char** argv) {
   const Flags f(argc, argv, 2,
-                {"--core", "--locator", "--glimpses", "--batch", "--threads", "--patch", "--scales", "--glimpse-scale",
-                 "--unit-pixels", "--canvas", "--seconds"},
+                {"--core", "--locator", "--glimpses", "--batch", "--threads", "--shards", "--patch", "--scales",
+                 "--glimpse-scale", "--unit-pixels", "--canvas", "--seconds"},
                 {});
   // The model flags read as `ram train` reads them, from bench's own defaults;
   // --canvas N: images of N x N (translated and cluttered MNIST), else 28 x 28.
@@ -237,6 +237,7 @@ int command_bench(int argc, char** argv) {
   if (f.has("--canvas")) b.model.height = b.model.width = c.placement.canvas;
   b.batch = c.batch;
   b.threads = c.threads;
+  b.shards = c.shards;
   b.seconds = f.number("--seconds", b.seconds, 0.1, 600);
   require_memory(training_bytes(b.model, b.batch, std::max(2, b.threads), b.threads),
                  "bench with --batch " + std::to_string(b.batch) + ", --glimpses " + std::to_string(b.model.glimpses) +

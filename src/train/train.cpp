@@ -78,9 +78,13 @@ class Progress {
   double last_ = 0;
 };
 
-// sum[i] += g[i] for i in [begin, end).
-RAM_VECTORIZE void add_into(std::size_t begin, std::size_t end, real* sum, const real* g) {
-  for (std::size_t i = begin; i < end; ++i) sum[i] += g[i];
+// sum[i] += g[i], then g[i] = 0, for i in [begin, end): g is ready for the
+// next batch while it is still in cache.
+RAM_VECTORIZE void add_and_clear(std::size_t begin, std::size_t end, real* sum, real* g) {
+  for (std::size_t i = begin; i < end; ++i) {
+    sum[i] += g[i];
+    g[i] = 0;
+  }
 }
 
 // Whether x[begin, end) is all finite: x - x is 0 for a finite x and NaN for
@@ -250,7 +254,7 @@ BatchGradient::BatchGradient(const ModelConfig& config, int batch, int shards, c
   for (int k = 0; k < shards_; ++k) {
     episodes_.push_back(std::make_unique<Episode>(config, (batch + shards_ - 1) / shards_));
     episodes_.back()->reward = reward;
-    shard_grads_.push_back(std::make_unique<Parameters>(config));
+    if (k > 0) shard_grads_.push_back(std::make_unique<Parameters>(config));  // zero, as made
   }
 }
 
@@ -267,9 +271,24 @@ EpisodeLoss BatchGradient::compute(ThreadPool& pool, Parameters& params, const L
   const int B = batch_, S = shards_;
   if (reward_.kind == RewardKind::change_code && !reference_.data())
     throw std::logic_error("BatchGradient: change-code needs its reference output first (set_reference)");
+  const std::size_t n = grads_.size();
+  const int parts = pool.threads();
+  // Shard 0 adds its gradient straight into grads_; shards 1.. into their own
+  // buffers, which the last batch's sum left zero (unless it never ran).
+  const bool shards_dirty = !shards_clear_;
+  shards_clear_ = false;
   params.lay_out_panels();
-  pool.run(pool.threads(), [&](int part) { params.fill_panels(part, pool.threads()); });
-  pool.run(S, [&](int k) {
+  pool.run(parts, [&](int part) {
+    params.fill_panels(part, parts);
+    const std::size_t begin = element_range_begin(n, parts, part), end = element_range_begin(n, parts, part + 1);
+    std::fill(grads_.data() + begin, grads_.data() + end, real(0));
+    if (shards_dirty)
+      for (auto& g : shard_grads_) std::fill(g->data() + begin, g->data() + end, real(0));
+  });
+  // One task per shard; threads beyond the shard count help inside the
+  // shards, with the big products (ThreadPool::run_teams), which gives the
+  // same bits as one thread per shard.
+  pool.run_teams(S, [&](int k) {
     const int row0 = k * B / S, rows = (k + 1) * B / S - row0;
     Episode& ep = *episodes_[k];
     ep.resize(rows);
@@ -279,25 +298,22 @@ EpisodeLoss BatchGradient::compute(ThreadPool& pool, Parameters& params, const L
       ep.labels[j] = data.labels[indices[row0 + j]];
       ep.draw_locations(j, mix_key(noise_key, row0 + j), where_);  // each image its own stream
     }
-    shard_grads_[k]->zero();
     episode_forward(params, ep, where_);
     episode_rewards(ep);
-    shard_loss_[k] = episode_backward(params, *shard_grads_[k], ep, weights, B);
+    shard_loss_[k] = episode_backward(params, k == 0 ? grads_ : *shard_grads_[k - 1], ep, weights, B);
   });
   params.drop_panels();  // the optimizer is about to change the weights they copy
   // Sum the shards in shard order, each element on its own: the same sum
   // whatever thread ran what, split over the threads by element ranges.
-  const std::size_t n = grads_.size();
-  const int parts = pool.threads();
   std::vector<char>& finite = finite_parts_;
   finite.assign(parts, 1);
   pool.run(parts, [&](int part) {
     const std::size_t begin = element_range_begin(n, parts, part), end = element_range_begin(n, parts, part + 1);
     real* sum = grads_.data();
-    std::copy(shard_grads_[0]->data() + begin, shard_grads_[0]->data() + end, sum + begin);
-    for (int k = 1; k < S; ++k) add_into(begin, end, sum, shard_grads_[k]->data());
+    for (auto& g : shard_grads_) add_and_clear(begin, end, sum, g->data());
     finite[part] = all_finite(begin, end, sum);
   });
+  shards_clear_ = true;
   finite_ = std::all_of(finite.begin(), finite.end(), [](char f) { return f != 0; });
   EpisodeLoss loss = shard_loss_[0];
   for (int k = 1; k < S; ++k) loss += shard_loss_[k];

@@ -91,7 +91,9 @@ Evaluation evaluate(const Parameters& params, const ModelConfig& config, const D
 
 // The gradient of the hybrid loss over one batch, computed in `shards` fixed
 // row ranges, each with its own workspace and gradient buffer, summed in
-// shard order: the result does not depend on the pool's thread count.
+// shard order: the result does not depend on the pool's thread count. Threads
+// beyond the shard count share each shard's big products, cut by blocks of
+// their output (ThreadPool::run_teams, kernels/gemm.cpp), with the same bits.
 class BatchGradient {
  public:
   BatchGradient(const ModelConfig& config, int batch, int shards, const RewardConfig& reward = {});
@@ -117,7 +119,8 @@ class BatchGradient {
   RewardConfig reward_;
   Tensor reference_;  // [batch, A] change-code's z_ref; empty otherwise
   std::vector<std::unique_ptr<Episode>> episodes_;
-  std::vector<std::unique_ptr<Parameters>> shard_grads_;
+  std::vector<std::unique_ptr<Parameters>> shard_grads_;  // shards 1..S-1; shard 0 adds into grads_
+  bool shards_clear_ = true;  // shard_grads_ all zero: the sum after each batch clears them
   std::vector<EpisodeLoss> shard_loss_;
   Locations where_;  // sample from the policy, or given: uniform random places
   Parameters grads_;
