@@ -8,7 +8,8 @@
 #   make test-sanitize  every unit test and the CLI test, built with address and
 #                 undefined-behaviour sanitizers in build/sanitize/ (not in make test)
 #   make fuzz     the data loaders' fuzz targets (clang++, libFuzzer) and their
-#                 seed files, in build/fuzz/; make fuzz-run FUZZ_SECONDS=N runs each
+#                 seed files, in build/fuzz/; make fuzz-run FUZZ_SECONDS=S FUZZ_RUNS=N
+#                 runs each in turn for S seconds or N inputs
 #   make clean    remove build/
 #
 # Flags: `make CXXFLAGS=...` (or CPPFLAGS, LDFLAGS) adds to the flags the build
