@@ -60,13 +60,14 @@ class Team {
   // never be reached (the matrix products it serves do not throw).
   template <class Part>
   void run(int parts, Part&& part) {
-    if (parts <= 1 || helpers_ == 0) {
-      for (int i = 0; i < parts; ++i) part(i);
-      return;
-    }
     Team*& slot = this_thread_team();
     Team* const leading = slot;
     slot = nullptr;
+    if (parts <= 1 || helpers_ == 0) {
+      for (int i = 0; i < parts; ++i) part(i);
+      slot = leading;
+      return;
+    }
     task_ = static_cast<void*>(&part);
     call_ = [](void* t, int i) { (*static_cast<std::remove_reference_t<Part>*>(t))(i); };
     done_.store(0, std::memory_order_relaxed);
