@@ -285,8 +285,8 @@ void multiply_on_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N,
 // Cutting a product over a team (kernels/thread_pool.h)
 //
 // A shard's thread that leads a team of helpers cuts a big product into
-// blocks of C, one part each: whole strips of kPanelColumns columns, or
-// tiles of kCutRows rows, never the inner dimension K. Each element of C is
+// blocks of C: whole strips of kPanelColumns columns, or tiles of kCutRows
+// rows, never the inner dimension K. Each element of C is
 // then summed exactly as in the uncut product: the kernels' order depends
 // only on the form, N and K (gemm_tiles.h), and a block at least one strip
 // wide is never narrower than a vector, so it takes the same kernel as the
@@ -297,31 +297,47 @@ void multiply_on_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N,
 // kernels' speed (58 G multiply-adds/s), against about 1 us of hand-off.
 constexpr double kMacsPerPart = 256.0 * 1024;
 constexpr int kCutRows = 4;  // the broadcast tiles' rows
+// Parts per member of the team, at most. Members take parts as they come,
+// so with several each, a member that starts late (a helper still waking)
+// or runs slow leaves a small part, not half the product, for the others
+// to wait on: with one part per member, the leader of a team of two spent
+// 12 % of a training step waiting for its helper's half.
+constexpr int kPartsPerMember = 4;
 
+// Parts of at least kMacsPerPart, at most kPartsPerMember per member, and
+// at most `units` (strips or tiles); 1 when not worth cutting.
+int parts_for_team(double macs, int members, int units) {
+  if (members < 2) return 1;
+  const double parts = std::min({static_cast<double>(members) * kPartsPerMember, macs / kMacsPerPart,
+                                 static_cast<double>(units)});
+  return parts < 2 ? 1 : static_cast<int>(parts);
+}
+
+// A cut of C [M, N] into column blocks of whole strips (the last taking
+// the columns past the last whole strip) times row blocks of whole tiles.
 struct Cut {
-  int parts = 1;
-  bool columns = false;  // strips of columns, or tiles of rows
-  int units = 0;         // strips or tiles in all
-  int unit = 0;          // columns per strip, rows per tile
-  int extent = 0;        // N or M
-  // Part p's columns or rows [begin(p), begin(p + 1)); the last part takes
-  // the columns past the last whole strip.
-  int begin(int part) const {
-    return part == parts ? extent : static_cast<int>(static_cast<long long>(units) * part / parts) * unit;
-  }
+  int column_parts = 1, row_parts = 1;
+  int strips = 0, tiles = 0, M = 0, N = 0;
+  int parts() const { return column_parts * row_parts; }
+  // Column block c is [column(c), column(c + 1)), row block r [row(r), row(r + 1)).
+  int column(int c) const { return c == column_parts ? N : strips * c / column_parts * kPanelColumns; }
+  int row(int r) const { return r == row_parts ? M : tiles * r / row_parts * kCutRows; }
 };
 
+// Column blocks first, when N >= M (each part then reads only its share of
+// op(B), the weights), then rows, up to parts_for_team parts.
 Cut cut_for_team(int M, int N, int K, int members) {
   Cut cut;
-  const double parts = std::min(static_cast<double>(members), static_cast<double>(M) * N * K / kMacsPerPart);
+  cut.M = M;
+  cut.N = N;
+  cut.strips = N / kPanelColumns;
+  cut.tiles = (M + kCutRows - 1) / kCutRows;
+  const bool columns = cut.strips >= 2 && (N >= M || cut.tiles < 2);
+  const int parts = parts_for_team(static_cast<double>(M) * N * K, members,
+                                   (columns ? cut.strips : 1) * cut.tiles);
   if (parts < 2) return cut;
-  const int strips = N / kPanelColumns, tiles = (M + kCutRows - 1) / kCutRows;
-  cut.columns = strips >= 2 && (N >= M || tiles < 2);
-  cut.units = cut.columns ? strips : tiles;
-  cut.unit = cut.columns ? kPanelColumns : kCutRows;
-  cut.extent = cut.columns ? N : M;
-  cut.parts = std::min(static_cast<int>(parts), cut.units);
-  if (cut.parts < 2) cut.parts = 1;
+  cut.column_parts = columns ? std::min(parts, cut.strips) : 1;
+  cut.row_parts = std::min(parts / cut.column_parts, cut.tiles);
   return cut;
 }
 
@@ -347,22 +363,20 @@ void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, i
   }
   Team* const team = Team::this_thread_team();
   const Cut cut = team ? cut_for_team(M, N, K, team->members()) : Cut{};
-  if (cut.parts == 1) {
+  if (cut.parts() == 1) {
     multiply_on_path(path, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, epilogue);
     return;
   }
-  team->run(cut.parts, [&](int part) {
-    const std::ptrdiff_t first = cut.begin(part), count = cut.begin(part + 1) - first;
+  team->run(cut.parts(), [&](int part) {
+    const int c = part % cut.column_parts, r = part / cut.column_parts;
+    const std::ptrdiff_t j0 = cut.column(c), columns = cut.column(c + 1) - j0;
+    const std::ptrdiff_t i0 = cut.row(r), rows = cut.row(r + 1) - i0;
     Epilogue block = epilogue;  // the part's block of C, and of what the epilogue adds
-    if (cut.columns) {  // columns of op(B) are columns of B, or rows of B^T
-      if (block.add) block.add += first;
-      multiply_on_path(path, trans_a, trans_b, M, count, K, A, lda,
-                       trans_b == Trans::no ? B + first : B + first * ldb, ldb, C + first, ldc, block);
-    } else {  // rows of op(A) are rows of A, or columns of A^T
-      if (block.add) block.add += first * block.ld_add;
-      multiply_on_path(path, trans_a, trans_b, count, N, K, trans_a == Trans::no ? A + first * lda : A + first,
-                       lda, B, ldb, C + first * ldc, ldc, block);
-    }
+    if (block.add) block.add += i0 * block.ld_add + j0;
+    // Rows of op(A) are rows of A, or columns of A^T; columns of op(B) are
+    // columns of B, or rows of B^T.
+    multiply_on_path(path, trans_a, trans_b, rows, columns, K, trans_a == Trans::no ? A + i0 * lda : A + i0, lda,
+                     trans_b == Trans::no ? B + j0 : B + j0 * ldb, ldb, C + i0 * ldc + j0, ldc, block);
   });
 }
 
@@ -490,9 +504,7 @@ void gemm_panels(int M, int N, int K, const float* A, int lda, const float* pane
   check_panel_arguments(N, ldc);
   const int strips = strips_of(N);
   Team* const team = Team::this_thread_team();
-  const int parts = team ? static_cast<int>(std::min({static_cast<double>(team->members()), static_cast<double>(strips),
-                                                      static_cast<double>(M) * N * K / kMacsPerPart}))
-                         : 1;
+  const int parts = team ? parts_for_team(static_cast<double>(M) * N * K, team->members(), strips) : 1;
   if (parts < 2) {
     multiply_panels(M, N, K, A, lda, panels, C, ldc, store, 0, strips);
     return;

@@ -60,20 +60,22 @@ class Team {
   // never be reached (the matrix products it serves do not throw).
   template <class Part>
   void run(int parts, Part&& part) {
-    if (parts <= 1 || helpers_ == 0) {
-      for (int i = 0; i < parts; ++i) part(i);
-      return;
-    }
     Team*& slot = this_thread_team();
     Team* const leading = slot;
     slot = nullptr;
+    if (parts <= 1 || helpers_ == 0) {
+      for (int i = 0; i < parts; ++i) part(i);
+      slot = leading;
+      return;
+    }
     task_ = static_cast<void*>(&part);
     call_ = [](void* t, int i) { (*static_cast<std::remove_reference_t<Part>*>(t))(i); };
     done_.store(0, std::memory_order_relaxed);
     const uint64_t job = (state_.load(std::memory_order_relaxed) >> 32) + 1;
     publish(job << 32 | static_cast<uint64_t>(parts) << 16);
     take_parts();
-    for (int spins = 0; done_.load(std::memory_order_acquire) < parts; ++spins) pause(spins);
+    for (const auto start = std::chrono::steady_clock::now(); done_.load(std::memory_order_acquire) < parts;)
+      pause(start);
     slot = leading;
   }
 
@@ -108,8 +110,8 @@ class Team {
   }
 
  private:
+  static constexpr int kPauseMicroseconds = 50;
   static constexpr int kSpinMicroseconds = 200;
-  static constexpr int kPausesBeforeYield = 256;
 
   // The state word: job number (bits 32..63), parts of the job (16..31),
   // parts claimed so far (0..15). One word, so that a claim (compare and
@@ -147,12 +149,10 @@ class Team {
   // so one of the two sees the other.
   void wait_for_change(uint64_t seen) {
     const auto start = std::chrono::steady_clock::now();
-    for (int spins = 0;; ++spins) {
+    for (;;) {
       if (state_.load(std::memory_order_acquire) != seen || closed_.load(std::memory_order_acquire)) return;
-      if (spins % 64 == 63 &&
-          std::chrono::steady_clock::now() - start > std::chrono::microseconds(kSpinMicroseconds))
-        break;
-      pause(spins);
+      if (std::chrono::steady_clock::now() - start > std::chrono::microseconds(kSpinMicroseconds)) break;
+      pause(start);
     }
     std::unique_lock<std::mutex> lock(mutex_);
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
@@ -160,12 +160,15 @@ class Team {
       wake_.wait(lock);
     sleepers_.fetch_sub(1, std::memory_order_seq_cst);
   }
-  // A short wait in a spin loop; after a few hundred, the thread offers its
-  // core to others at every turn: on a busy machine the thread it waits for
-  // (the leader, or a helper holding a part) may be queued behind it on the
-  // same core. On an idle core the offer returns at once.
-  static void pause(int spins) {
-    if (spins > kPausesBeforeYield) {
+  // A short wait in a spin loop that began at `start`. After
+  // kPauseMicroseconds the thread offers its core to others at every turn:
+  // on a busy machine the thread it waits for (the leader, or a helper
+  // holding a part) may be queued behind it on the same core. Not sooner:
+  // an offer is a system call, and a helper inside one when a product is
+  // handed out starts its share late (offering after a few microseconds,
+  // the leader of a team of two spent 12 % of a step waiting for parts).
+  static void pause(std::chrono::steady_clock::time_point start) {
+    if (std::chrono::steady_clock::now() - start > std::chrono::microseconds(kPauseMicroseconds)) {
       std::this_thread::yield();
       return;
     }
