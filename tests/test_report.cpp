@@ -38,6 +38,23 @@ TEST_CASE("report: selectors, reductions and formats") {
   CHECK(report_value(d, "fig.csv series=linear,x=50 mean %.4f") == "0.5000");
 }
 
+TEST_CASE("report: the first kept model at or under a bound (kept=, <=, first)") {
+  TempDir dir;
+  // valid_error sets a new lowest value at epochs 1, 2 and 4 (epoch 3 only
+  // equals it); epoch 3's test error is under the bound but its model is not kept.
+  std::ofstream(dir.file("m.csv")) << "epoch,valid_error,test_error\n"
+                                       "1,0.020,0.0200\n2,0.012,0.0110\n3,0.012,0.0100\n4,0.011,0.0105\n5,0.009,0.0090\n";
+  const std::string d = dir.path();
+  CHECK(report_value(d, "m.csv kept=valid_error count %g") == "4");
+  CHECK(report_value(d, "m.csv kept=valid_error,test_error<=0.0107,first epoch %g") == "4");
+  CHECK(report_value(d, "m.csv test_error<=0.0107,first epoch %g") == "3");
+  CHECK(report_value(d, "m.csv kept=valid_error,last test_error pct:%.2f") == "0.90");
+  CHECK_THROWS_WITH_AS(report_value(d, "m.csv seconds<=3,first epoch %g"), doctest::Contains("no column 'seconds'"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(report_value(d, "m.csv test_error<=x,first epoch %g"), doctest::Contains("not a number"),
+                       std::runtime_error);
+}
+
 TEST_CASE("report: reductions over rows, and errors that name the marker") {
   TempDir dir;
   std::ofstream(dir.file("fig.csv")) << fig_csv();

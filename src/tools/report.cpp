@@ -73,14 +73,33 @@ std::string report_value(const std::string& results_dir, const std::string& spec
     throw std::runtime_error("marker '" + spec + "': expected FILE SELECT VALUE FORMAT");
   const std::string path = results_dir + "/" + file;
   const Table t = load_table(path);
-  // Rows kept by the key=value pairs, then reduced by last / min= / max=.
+  // Rows kept by the terms in order (key=value, COLUMN<=V, kept=COLUMN), then reduced by first / last / min= / max=.
   std::vector<const std::vector<std::string>*> rows;
   for (const auto& row : t.rows) rows.push_back(&row);
   std::string pick;
   if (select != "all") {
     for (const std::string& term : split(select, ',')) {
-      if (term == "last" || term.rfind("min=", 0) == 0 || term.rfind("max=", 0) == 0) {
+      if (term == "first" || term == "last" || term.rfind("min=", 0) == 0 || term.rfind("max=", 0) == 0) {
         pick = term;
+        continue;
+      }
+      if (term.rfind("kept=", 0) == 0) {  // the rows that set a new lowest COLUMN: the models a run keeps
+        const std::string name = term.substr(5);
+        const int c = t.column(path, name);
+        std::vector<const std::vector<std::string>*> kept;
+        for (const auto* r : rows)
+          if (kept.empty() || number(path, (*r)[c], name) < number(path, (*kept.back())[c], name)) kept.push_back(r);
+        rows = kept;
+        continue;
+      }
+      const auto at_most = term.find("<=");
+      if (at_most != std::string::npos) {
+        const std::string name = term.substr(0, at_most);
+        const int c = t.column(path, name);
+        const double bound = number(path, term.substr(at_most + 2), "bound of '" + term + "'");
+        rows.erase(std::remove_if(rows.begin(), rows.end(),
+                                  [&](const auto* r) { return !(number(path, (*r)[c], name) <= bound); }),
+                   rows.end());
         continue;
       }
       const auto eq = term.find('=');
@@ -91,8 +110,8 @@ std::string report_value(const std::string& results_dir, const std::string& spec
     }
   }
   if (!pick.empty() && !rows.empty()) {
-    if (pick == "last") {
-      rows = {rows.back()};
+    if (pick == "first" || pick == "last") {
+      rows = {pick == "first" ? rows.front() : rows.back()};
     } else {
       const int c = t.column(path, pick.substr(4));
       const bool smallest = pick[1] == 'i';

@@ -6,10 +6,12 @@
 //
 //   <!--csv fig4-mnist.csv series=linear,x=50 mean %.4f-->0.9803<!--/csv-->
 //
-// FILE is under docs/results/; SELECT picks rows: `key=value` pairs joined
-// by commas (every pair must match), `all`, `last`, or `min=COLUMN` /
+// FILE is under docs/results/; SELECT picks rows: terms joined by commas,
+// applied in order: `key=value` (the cell equals value), `COLUMN<=V`,
+// `kept=COLUMN` (the rows where COLUMN reaches a new lowest value, as a run
+// keeps its best model), and one of `first`, `last`, `min=COLUMN` /
 // `max=COLUMN` (the first row where COLUMN is smallest / largest, among the
-// rows the other pairs keep); VALUE is a column (exactly one row must be
+// rows the other terms keep); or `all`. VALUE is a column (exactly one row must be
 // picked), or `count`, `mean:COLUMN`, `min:COLUMN`, `max:COLUMN`,
 // `sum:COLUMN` over the picked rows; FORMAT is a printf format of one double,
 // prefixed `pct:` for the value times 100 or `min:` for seconds as minutes. `ram report` writes every such
