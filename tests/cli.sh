@@ -85,6 +85,8 @@ expect 2 "--glimpses: set by ram-tables for each of its rows" -- "$ram" experime
 expect 2 "--locations: set by the experiment" -- "$ram" experiment ram-tables --out "$tmp/exp" --locations random
 expect 2 "--minutes: 0 is outside [0.01, 1e+06]" -- "$ram" experiment ram-tables --out "$tmp/exp" --minutes 0
 expect 2 "--collect-only: only ram-tables takes it" -- "$ram" experiment fig2 --out "$tmp/exp" --collect-only
+expect 2 "--variants: fig4 has no variant 'lowstd' (known: linear, lstm-locator, lstm-core)" -- "$ram" experiment fig4 --out "$tmp/exp" --variants linear,lowstd
+expect 2 "--variants: only fig4 and collapse take it" -- "$ram" experiment fig3 --out "$tmp/exp" --variants linear
 expect 2 "--canvas: 20 is outside 28..1000" -- "$ram" bench --canvas 20
 
 # `ram help` lists every train flag with its range and default.
@@ -191,6 +193,15 @@ if [ "$(grep -c ': finished run in .*, reused$' "$tmp/collected")" -eq 4 ] &&
   passed=$((passed + 1))
 else
   failed=$((failed + 1)); echo "FAILED: the experiment did not reuse every run:"; cat "$tmp/collected"
+fi
+
+# --variants: only the named curves, and only their runs.
+"$ram" experiment collapse $exp_flags --variants lowstd,classify >"$tmp/chosen" 2>&1
+if [ "$(grep -c ': finished run in .*, reused$' "$tmp/chosen")" -eq 2 ] &&
+   [ "$(cut -d, -f1 "$tmp/exp/collapse.csv" | sort -u | tr '\n' ' ')" = "classify lowstd series " ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAILED: experiment --variants:"; cat "$tmp/chosen" "$tmp/exp/collapse.csv"
 fi
 
 echo "cli: $passed passed, $failed failed"

@@ -832,6 +832,23 @@ const std::vector<Measured> kFig3Measures = {{&kLinear, Locations::mean, "linear
 const std::vector<Variant> kFig4Variants = {kLinear, kLstmLocator, kLstmCore};
 const std::vector<Variant> kCollapseVariants = {kClassify, kChange, kChangeCode, kLowStd};
 
+// --variants: the named ones of an accuracy experiment's variants, in the
+// experiment's order (fig4 and collapse draw one curve per variant).
+std::vector<Variant> chosen_variants(const ExperimentConfig& e, const std::vector<Variant>& all) {
+  if (e.variants.empty()) return all;
+  if (e.name != "fig4" && e.name != "collapse")
+    throw std::invalid_argument("--variants: only fig4 and collapse take it (" + e.name + " compares fixed models)");
+  std::string known;
+  for (const Variant& v : all) known += (known.empty() ? "" : ", ") + std::string(v.name);
+  for (const std::string& name : e.variants)
+    if (std::none_of(all.begin(), all.end(), [&](const Variant& v) { return name == v.name; }))
+      throw std::invalid_argument("--variants: " + e.name + " has no variant '" + name + "' (known: " + known + ")");
+  std::vector<Variant> chosen;
+  for (const Variant& v : all)
+    if (std::find(e.variants.begin(), e.variants.end(), v.name) != e.variants.end()) chosen.push_back(v);
+  return chosen;
+}
+
 }  // namespace
 
 GlimpseCurves glimpse_curves(const Parameters& params, const ModelConfig& config, const Dataset& data, int images,
@@ -927,8 +944,10 @@ void run_experiment(ExperimentConfig e) {
   if (e.name != "fig4" && e.name != "collapse" && e.datasets.size() != 1)
     throw std::invalid_argument("--datasets: " + e.name + " draws one data set");
 
-  const std::vector<Run> runs = e.name == "fig4"       ? accuracy_runs(e, kFig4Variants)
-                                : e.name == "collapse" ? accuracy_runs(e, kCollapseVariants)
+  const std::vector<Variant> variants = e.name == "fig4"       ? chosen_variants(e, kFig4Variants)
+                                       : e.name == "collapse" ? chosen_variants(e, kCollapseVariants)
+                                                              : chosen_variants(e, {});
+  const std::vector<Run> runs = e.name == "fig4" || e.name == "collapse" ? accuracy_runs(e, variants)
                                 : e.name == "fig2"     ? glimpse_runs(e, kFig2Variants)
                                                        : glimpse_runs(e, kFig3Variants);
   if (e.print_commands) {
@@ -941,9 +960,9 @@ void run_experiment(ExperimentConfig e) {
   for (std::size_t i = 0; i < runs.size(); ++i) ensure_run(runs[i], static_cast<int>(i) + 1, static_cast<int>(runs.size()));
 
   if (e.name == "fig4") {
-    accuracy_figures(e, kFig4Variants, "Test accuracy");
+    accuracy_figures(e, variants, "Test accuracy");
   } else if (e.name == "collapse") {
-    accuracy_figures(e, kCollapseVariants, "Test accuracy by reward");
+    accuracy_figures(e, variants, "Test accuracy by reward");
   } else if (e.name == "fig2") {
     glimpse_figure(e, "fig2", kFig2Measures, Measure::change, "Output change per glimpse (seed eq. 2)",
                    "mean ||O_t - O_t-1||");

@@ -22,6 +22,7 @@ struct ExperimentConfig {
   int epochs = 0;       // per run; 0: the experiment's own default
   int seeds = 0;        // seeds 1..seeds per variant; 0: the experiment's own default
   std::vector<std::string> datasets;            // empty: the experiment's own
+  std::vector<std::string> variants;            // fig4, collapse: the curves to draw; empty: all
   std::map<std::string, std::string> data_dirs;  // data set -> directory, when not the usual one
   int images = 2500;    // fig2 and fig3: test images measured per glimpse
   double minutes = 0;   // ram-tables: each run's time budget; 0: the experiment's own (15)

@@ -37,10 +37,13 @@ const char* kUsage = R"(usage:
             --resume: continue the run in RUN_DIR from last.bin
   ram eval  --checkpoint RUN_DIR/model.bin [--split valid|test] [--data DIR] [--threads N]
             [--allow-other-data]  (run it on other images than those it was trained on)
-  ram experiment NAME --out DIR [--epochs N] [--seeds K] [--datasets A,B] [--images N]
+  ram experiment NAME --out DIR [--epochs N] [--seeds K] [--datasets A,B] [--variants A,B]
+            [--images N]
             [--mnist DIR] [--cifar10 DIR] [--fashion-mnist DIR] [--print-commands]
             [train flags shared by its runs]
             NAME: fig2, fig3, fig4 or collapse (docs/results.md), ram-tables (docs/results/ram-tables.md)
+            --variants A,B: fig4 (linear, lstm-locator, lstm-core), collapse (classify, change,
+            change-code, lowstd): draw only these curves, train only their runs
             --print-commands: print a `ram train` command per run left to train, and stop;
             run them anywhere (parallel -j N < FILE), then the same command draws
             ram-tables: [--minutes M] each run's budget (15); [--collect-only] report unfinished runs,
@@ -105,7 +108,7 @@ int command_experiment(int argc, char** argv) {
     throw UsageError("experiment: name one of fig2, fig3, fig4, collapse, ram-tables");
   // What each run is (data set, core, locator, reward, seed, epochs) is the
   // experiment's to set; the other train flags set what its runs share.
-  std::set<std::string> own = {"--out", "--epochs", "--seeds", "--datasets", "--images", "--minutes"};
+  std::set<std::string> own = {"--out", "--epochs", "--seeds", "--datasets", "--variants", "--images", "--minutes"};
   for (const std::string& name : dataset_names()) own.insert("--" + name);
   const Flags f(argc, argv, 3, joined(setting_flags(), own),
                 joined(setting_switches(), {"--collect-only", "--print-commands"}));
@@ -132,6 +135,8 @@ int command_experiment(int argc, char** argv) {
       throw UsageError("--datasets: unknown data set '" + name + "' (known: " + known_datasets() + ")");
     e.datasets.push_back(name);
   }
+  std::stringstream variants(f.text("--variants", ""));
+  for (std::string name; std::getline(variants, name, ',');) e.variants.push_back(name);
   for (const std::string& name : dataset_names())
     if (f.has("--" + name)) e.data_dirs[name] = f.text("--" + name, "");
   run_experiment(e);
