@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "kernels/random.h"
+#include "small_run.h"
 #include "test_files.h"
 #include "train/atomic_file.h"
 #include "train/checkpoint.h"
@@ -33,18 +34,10 @@ int rows(const std::string& text) {
   return n - 1;  // the header
 }
 
+// Long enough (40 epochs, decaying over all of them) to be killed mid-run.
 TrainConfig kill_run(const std::string& data_dir, const std::string& out_dir) {
-  TrainConfig c;
-  c.dataset = "mnist";
-  c.data_dir = data_dir;
-  c.out_dir = out_dir;
-  c.model.glimpses = 3;
-  c.model.what_hidden = c.model.where_hidden = 16;
-  c.model.glimpse_hidden = c.model.hidden = 32;
-  c.batch = 10;
-  c.epochs = 40;
+  TrainConfig c = small_run(data_dir, out_dir, 40);
   c.optimizer.decay_epochs = 40;
-  c.threads = 2;
   c.seed = 21;
   return c;
 }

@@ -12,6 +12,7 @@
 
 #include "kernels/random.h"
 #include "kernels/thread_pool.h"
+#include "small_run.h"
 #include "test_files.h"
 #include "train/checkpoint.h"
 #include "train/optimizer.h"
@@ -40,22 +41,6 @@ std::vector<real> flat(const Parameters& p) { return std::vector<real>(p.data(),
 // metrics.csv without its last column (wall-clock seconds).
 std::string metrics_without_seconds(const std::string& path) { return without_seconds(read_text(path)); }
 
-// A small model, so a run over the fake MNIST takes a fraction of a second.
-TrainConfig small_run(const std::string& data_dir, const std::string& out_dir, int epochs) {
-  TrainConfig c;
-  c.dataset = "mnist";
-  c.data_dir = data_dir;
-  c.out_dir = out_dir;
-  c.model.glimpses = 3;
-  c.model.what_hidden = c.model.where_hidden = 16;
-  c.model.glimpse_hidden = c.model.hidden = 32;
-  c.batch = 10;
-  c.epochs = epochs;
-  c.optimizer.decay_epochs = 3;
-  c.threads = 2;
-  c.seed = 5;
-  return c;
-}
 
 }  // namespace
 
