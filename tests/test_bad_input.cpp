@@ -29,6 +29,7 @@
 #include "checkpoint_bytes.h"
 #include "kernels/fingerprint.h"
 #include "kernels/thread_pool.h"
+#include "small_run.h"
 #include "test_files.h"
 #include "train/checkpoint.h"
 #include "train/settings.h"
@@ -81,16 +82,12 @@ int exit_code_with_memory_limit(std::size_t limit_bytes, F action) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
 }
 
+// The shared small run made smaller still: one epoch, one thread.
 TrainConfig tiny_run(const std::string& data_dir, const std::string& out_dir) {
-  TrainConfig c;
-  c.dataset = "mnist";
-  c.data_dir = data_dir;
-  c.out_dir = out_dir;
+  TrainConfig c = small_run(data_dir, out_dir, 1);
   c.model.glimpses = 2;
   c.model.what_hidden = c.model.where_hidden = 8;
   c.model.glimpse_hidden = c.model.hidden = 16;
-  c.batch = 10;
-  c.epochs = 1;
   c.threads = 1;
   return c;
 }
