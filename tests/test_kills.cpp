@@ -116,18 +116,19 @@ TEST_CASE("kills: a run killed at any instant loses at most the epoch in flight 
   CHECK(load_checkpoint(whole.file("model.bin")).params == load_checkpoint(killed.file("model.bin")).params);
 }
 
-TEST_CASE("atomic files: a write that fails for lack of space keeps the old file and leaves no temporary") {
-  TempDir dir;
-  const std::string path = dir.file("metrics.csv");
-  write_file_atomically(path, "old contents\n");
-  // A file-size limit stands in for a full disk: past it, write() fails
-  // with EFBIG (the SIGXFSZ it would also send is ignored).
+// Runs `write` in a child whose files may not grow past `limit` bytes (a
+// stand-in for a full disk: past it, write() fails with EFBIG; the SIGXFSZ it
+// would also send is ignored). The child's exit code: 0 if `write` threw an
+// error naming `path` and saying the old file was kept, 4 for another error,
+// 5 if it did not fail.
+template <class F>
+int exit_code_under_file_limit(rlim_t limit, const std::string& path, F write) {
   const pid_t pid = spawn([&] {
     signal(SIGXFSZ, SIG_IGN);
-    rlimit limit{4096, 4096};
-    setrlimit(RLIMIT_FSIZE, &limit);
+    rlimit size{limit, limit};
+    setrlimit(RLIMIT_FSIZE, &size);
     try {
-      write_file_atomically(path, std::string(1 << 20, 'x'));
+      write();
     } catch (const std::runtime_error& e) {
       const std::string what = e.what();
       _exit(what.find(path) != std::string::npos && what.find("kept") != std::string::npos ? 0 : 4);
@@ -136,8 +137,14 @@ TEST_CASE("atomic files: a write that fails for lack of space keeps the old file
   });
   int status = 0;
   waitpid(pid, &status, 0);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
+}
+
+TEST_CASE("atomic files: a write that fails for lack of space keeps the old file and leaves no temporary") {
+  TempDir dir;
+  const std::string path = dir.file("metrics.csv");
+  write_file_atomically(path, "old contents\n");
+  CHECK(exit_code_under_file_limit(4096, path, [&] { write_file_atomically(path, std::string(1 << 20, 'x')); }) == 0);
   CHECK(read_text(path) == "old contents\n");
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
 }
@@ -154,25 +161,12 @@ TEST_CASE("atomic files: a checkpoint that fails for lack of space keeps the pre
   const Checkpoint before = load_checkpoint(path);
   // The default model's checkpoint (about 1 MB) does not fit under the limit.
   TrainConfig big;
-  const pid_t pid = spawn([&] {
-    signal(SIGXFSZ, SIG_IGN);
-    rlimit limit{64 << 10, 64 << 10};
-    setrlimit(RLIMIT_FSIZE, &limit);
-    Parameters params(big.model);
-    Optimizer optimizer(big.optimizer, params.size());
-    const TrainingState state;
-    try {
-      save_checkpoint(path, big, params, &state, &optimizer);
-    } catch (const std::runtime_error& e) {
-      const std::string what = e.what();
-      _exit(what.find(path) != std::string::npos && what.find("kept") != std::string::npos ? 0 : 4);
-    }
-    _exit(5);  // no error: the limit did not bite
-  });
-  int status = 0;
-  waitpid(pid, &status, 0);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(exit_code_under_file_limit(64 << 10, path, [&] {
+          Parameters params(big.model);
+          Optimizer optimizer(big.optimizer, params.size());
+          const TrainingState state;
+          save_checkpoint(path, big, params, &state, &optimizer);
+        }) == 0);
   CHECK(load_checkpoint(path).params == before.params);
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
 }
