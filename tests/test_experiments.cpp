@@ -329,6 +329,10 @@ TEST_CASE("ram-tables: --collect-only tabulates the finished runs, names the oth
     return std::any_of(page.begin(), page.end(), [&](const std::string& l) { return contains(l, text); });
   };
   CHECK(has("| mnist28-g7-s2 | unfinished (epoch 1, "));
+  // A finished run's metrics are copied beside the page, which links them.
+  CHECK(has("| [mnist28-g2-s1](ram-tables-runs/mnist28-g2-s1.csv) | "));
+  CHECK(lines_of(out.file("ram-tables-runs/mnist28-g2-s1.csv")) == lines_of(out.file("runs/mnist28-g2-s1/metrics.csv")));
+  CHECK(!std::filesystem::exists(out.file("ram-tables-runs/mnist28-g7-s2.csv")));
   CHECK(has("| cluttered100-g8-s3 | missing |"));
   CHECK(has("--dataset cluttered-mnist --canvas 100 --clutter 8"));
   CHECK(run_report(out.path(), {out.file("ram-tables.md")}, false).empty());

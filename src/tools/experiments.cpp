@@ -530,6 +530,19 @@ RunOutcome collect_run(const TrainConfig& c) {
   return o;
 }
 
+// DIR/ram-tables-runs/RUN.csv: a finished run's metrics.csv, every epoch,
+// copied beside the tables so that they can be kept with the page (the runs'
+// directories hold checkpoints too large to keep).
+void copy_run_metrics(const std::string& dir, const TrainConfig& c) {
+  const std::string from = c.out_dir + "/metrics.csv";
+  std::ifstream in(from, std::ios::binary);
+  if (!in) throw std::runtime_error(from + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  fs::create_directories(dir + "/ram-tables-runs");
+  write_file_atomically(dir + "/ram-tables-runs/" + fs::path(c.out_dir).filename().string() + ".csv", text.str());
+}
+
 // A row's runs, seed s at index s - 1.
 struct RowOutcome {
   const PaperRow* row;
@@ -728,14 +741,19 @@ void write_tables_page(const std::string& dir, const std::vector<RowOutcome>& ro
 
   md << "\n## Runs\n\n"
      << "Each run's directory holds its command.txt (the command that trained it and every setting), "
-        "metrics.csv (every epoch) and its checkpoints.\n\n"
+        "metrics.csv (every epoch) and its checkpoints; the metrics of every finished run are copied to "
+        "ram-tables-runs/RUN.csv (the run's name links to it).\n\n"
      << "| run | test error, % | epochs | best epoch | minutes | command |\n|---|---|---|---|---|---|\n";
   for (const RowOutcome& r : rows)
     for (std::size_t k = 0; k < r.runs.size(); ++k) {
       const TableRun& run = *r.runs[k];
       const RunOutcome& o = r.outcomes[k];
       const std::string seed = std::to_string(run.seed);
-      md << "| " << fs::path(run.config.out_dir).filename().string() << " | ";
+      const std::string name = fs::path(run.config.out_dir).filename().string();
+      if (o.finished)
+        md << "| [" << name << "](ram-tables-runs/" << name << ".csv) | ";
+      else
+        md << "| " << name << " | ";
       if (o.finished)
         md << from_csv(*r.row, "seed_" + seed, "pct:%.2f") << " | " << from_csv(*r.row, "epochs_" + seed, "%.0f")
            << " | " << from_csv(*r.row, "best_epoch_" + seed, "%.0f") << " | "
@@ -789,6 +807,7 @@ void ram_tables_experiment(const ExperimentConfig& e) {
     if (!e.collect_only) ensure_run(Run{run.config, what}, index, total);
     r.runs.push_back(&run);
     r.outcomes.push_back(collect_run(run.config));
+    if (r.outcomes.back().finished) copy_run_metrics(e.out_dir, run.config);
     if (!r.outcomes.back().finished) {
       ++missing;
       std::printf("[%d/%d] %s: %s: %s\n", index, total, what.c_str(), run.config.out_dir.c_str(),
