@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernels/gemm_kernels.h"
+#include "kernels/thread_pool.h"
 #include "kernels/tensor.h"
 
 namespace {
@@ -149,7 +150,8 @@ void measure_layer(GemmPath path, int batch, LayerShape layer,
 
 }  // namespace
 
-double fma_peak_gflops(GemmPath path) {
+// The path's FMA loop, or nullptr when this build or this CPU has not got it.
+double (*fma_loop(GemmPath path))(long long) {
   double (*loop)(long long) = nullptr;
   switch (path) {
     case GemmPath::scalar:
@@ -169,12 +171,31 @@ double fma_peak_gflops(GemmPath path) {
 #endif
   }
   const std::vector<GemmPath> available = gemm_paths_available();
-  if (!loop || std::find(available.begin(), available.end(), path) == available.end()) return 0;
+  if (!loop || std::find(available.begin(), available.end(), path) == available.end()) return nullptr;
+  return loop;
+}
 
+double fma_peak_gflops(GemmPath path) {
+  double (*loop)(long long) = fma_loop(path);
+  if (!loop) return 0;
   constexpr long long kRounds = 1 << 16;
   double flops = 0;
   std::vector<double> seconds = seconds_per_call([&] { flops = loop(kRounds); });
   return gflops(flops, seconds.front());
+}
+
+double fma_peak_gflops(GemmPath path, ThreadPool& pool) {
+  double (*loop)(long long) = fma_loop(path);
+  if (!loop) return 0;
+  // 16 times the one-thread call's rounds, so that handing the loops to the
+  // threads costs little beside them.
+  constexpr long long kRounds = 1 << 20;
+  const int threads = pool.threads();
+  std::vector<double> flops(threads);
+  std::vector<double> seconds = seconds_per_call([&] { pool.run(threads, [&](int t) { flops[t] = loop(kRounds); }); });
+  double total = 0;
+  for (double f : flops) total += f;
+  return gflops(total, seconds.front());
 }
 
 void print_gemm_benchmark(int batch) {

@@ -11,6 +11,14 @@
 // GEMM on that path can reach. 0 if the path is not available.
 double fma_peak_gflops(GemmPath path);
 
+class ThreadPool;
+
+// The same loop on every thread of the pool at once: the flops of all of them
+// over the wall time. Below threads x the one-thread peak when the threads
+// share FMA units (two hardware threads of one core, or a virtual machine
+// whose CPUs are that); training on all threads is measured against this.
+double fma_peak_gflops(GemmPath path, ThreadPool& pool);
+
 // Prints a table to stdout: for every available path and every layer shape of
 // the model, with M = batch, the GFLOP/s of the forward product Y = X W and of
 // the backward ones dX = dY W^T and dW += X^T dY, best and median of several
