@@ -148,6 +148,13 @@ bool same_bits(const std::vector<float>& x, const std::vector<float>& y) {
          (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0);
 }
 
+// What a failing check names: the path, and the product's form and size.
+std::string product_case(GemmPath path, const Product& p) {
+  return std::string("path ") + gemm_path_name(path) + ", op(A) " + trans_name(p.trans_a) + ", op(B) " +
+         trans_name(p.trans_b) + ", M x N x K = " + std::to_string(p.M) + " x " + std::to_string(p.N) + " x " +
+         std::to_string(p.K);
+}
+
 }  // namespace
 
 TEST_CASE("gemm: the scalar path is always available, listed first") {
@@ -258,15 +265,9 @@ TEST_CASE("gemm: results depend only on the inputs") {
   for (GemmPath path : gemm_paths_available())
     for (const auto& form : kForms)
       for (int N : {3, 10, 64, 100}) {
-        const std::string path_name = gemm_path_name(path);
-        const char* trans_a = trans_name(form[0]);
-        const char* trans_b = trans_name(form[1]);
-        CAPTURE(path_name);
-        CAPTURE(trans_a);
-        CAPTURE(trans_b);
-        CAPTURE(N);
         const int M = 23, K = 70;
         const Product batch(form[0], form[1], M, N, K, true, 1, rng);
+        INFO(product_case(path, batch));
         std::vector<float> C_batch, C_again;
         batch.run(path, C_batch);
         batch.run(path, C_again);
@@ -445,17 +446,9 @@ TEST_CASE("gemm: a product cut over a team has the bits of the uncut product") {
     for (GemmPath path : gemm_paths_available())
       for (const auto& form : kForms)
         for (const auto& size : sizes) {
-          const std::string path_name = gemm_path_name(path);
-          const char* trans_a = trans_name(form[0]);
-          const char* trans_b = trans_name(form[1]);
           CAPTURE(threads);
-          CAPTURE(path_name);
-          CAPTURE(trans_a);
-          CAPTURE(trans_b);
-          CAPTURE(size[0]);
-          CAPTURE(size[1]);
-          CAPTURE(size[2]);
           const Product p(form[0], form[1], size[0], size[1], size[2], true, 2, rng);
+          INFO(product_case(path, p));
           std::vector<float> C_alone, C_team;
           p.run(path, C_alone);
           pool.run_teams(1, [&](int) { p.run(path, C_team); });
@@ -492,17 +485,9 @@ TEST_CASE("gemm: a store with a bias and the rectifier has the bits of copy, acc
     for (const auto& form : kForms)
       for (const auto& size : sizes)
         for (bool relu : {false, true}) {
-          const std::string path_name = gemm_path_name(path);
-          const char* trans_a = trans_name(form[0]);
-          const char* trans_b = trans_name(form[1]);
-          CAPTURE(path_name);
-          CAPTURE(trans_a);
-          CAPTURE(trans_b);
-          CAPTURE(size[0]);
-          CAPTURE(size[1]);
-          CAPTURE(size[2]);
           CAPTURE(relu);
           Product p(form[0], form[1], size[0], size[1], size[2], false, 2, rng);
+          INFO(product_case(path, p));
           const int M = p.M, N = p.N;
           std::vector<float> bias(N);
           for (int j = 0; j < N; ++j) bias[j] = std::uniform_real_distribution<float>(-1, 1)(rng);
