@@ -150,9 +150,14 @@ void measure_layer(GemmPath path, int batch, LayerShape layer,
 
 }  // namespace
 
+namespace {
+
+// A loop of independent multiply-add chains: runs `rounds` rounds, returns the flops.
+using FmaLoop = double (*)(long long rounds);
+
 // The path's FMA loop, or nullptr when this build or this CPU has not got it.
-double (*fma_loop(GemmPath path))(long long) {
-  double (*loop)(long long) = nullptr;
+FmaLoop fma_loop(GemmPath path) {
+  FmaLoop loop = nullptr;
   switch (path) {
     case GemmPath::scalar:
       loop = fma_loop_scalar;
@@ -175,8 +180,10 @@ double (*fma_loop(GemmPath path))(long long) {
   return loop;
 }
 
+}  // namespace
+
 double fma_peak_gflops(GemmPath path) {
-  double (*loop)(long long) = fma_loop(path);
+  const FmaLoop loop = fma_loop(path);
   if (!loop) return 0;
   constexpr long long kRounds = 1 << 16;
   double flops = 0;
@@ -185,7 +192,7 @@ double fma_peak_gflops(GemmPath path) {
 }
 
 double fma_peak_gflops(GemmPath path, ThreadPool& pool) {
-  double (*loop)(long long) = fma_loop(path);
+  const FmaLoop loop = fma_loop(path);
   if (!loop) return 0;
   // 16 times the one-thread call's rounds, so that handing the loops to the
   // threads costs little beside them.
