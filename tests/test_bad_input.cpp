@@ -316,7 +316,8 @@ TEST_CASE("memory: episode_bytes is what an Episode allocates") {
       c.core = core;
       c.locator = locator;
       c.scales = 2;
-      CAPTURE(core_name(core));
+      const std::string core_label = core_name(core);
+      CAPTURE(core_label);
       CAPTURE(static_cast<int>(locator));
       const std::size_t before = in_use();
       const Episode ep(c, 300);

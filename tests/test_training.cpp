@@ -75,14 +75,19 @@ TEST_CASE("training: threads beyond the shards help inside them, bit for bit") {
   // One shard with 1, 2, 3 and 5 threads (teams of 1 to 5), and two shards
   // with 5 threads (teams of 3 and 2) against 2 threads: the big products
   // are cut into blocks of their output over a team, and every element keeps
-  // its sum. Batch 32, hidden 256: the core's products are 32 x 256 x 256.
-  ModelConfig config;
-  config.glimpses = 4;
+  // its sum; the rectifier's backward pass, the LSTM's gates and the retina
+  // (3 scales: its summed-area tables too) are cut into blocks of images.
+  // Batch 128, hidden 256: big enough that a team of two cuts each of them.
+  const int batch = 128;
   const Dataset data = random_images(64, 13);
-  std::vector<int> indices(32);
-  for (int i = 0; i < 32; ++i) indices[i] = (5 * i + 3) % 64;
-  for (CoreKind core : {CoreKind::rnn, CoreKind::lstm}) {  // the LSTM: products on weight panels
-    config.core = core;
+  std::vector<int> indices(batch);
+  for (int i = 0; i < batch; ++i) indices[i] = (5 * i + 3) % 64;
+  ModelConfig rnn, lstm, retina;
+  rnn.glimpses = lstm.glimpses = retina.glimpses = 4;
+  lstm.core = CoreKind::lstm;  // its products on weight panels
+  retina.scales = 3;
+  REQUIRE(glimpse_tables_pay(retina));
+  for (const ModelConfig& config : {rnn, lstm, retina}) {
     Parameters params(config);
     params.init_uniform(3);
     for (int shards : {1, 2}) {
@@ -91,13 +96,15 @@ TEST_CASE("training: threads beyond the shards help inside them, bit for bit") {
       const std::vector<int> thread_counts = shards == 1 ? std::vector<int>{1, 2, 3, 5} : std::vector<int>{2, 5};
       for (int threads : thread_counts) {
         ThreadPool pool(threads);
-        BatchGradient gradient(config, 32, shards);
+        BatchGradient gradient(config, batch, shards);
         const EpisodeLoss loss = gradient.compute(pool, params, LossWeights{}, data, indices.data(), 17);
         grads.push_back(flat(gradient.grads()));
         losses.push_back(loss.nll + loss.reinforce + loss.baseline);
       }
       for (std::size_t k = 1; k < grads.size(); ++k) {
-        CAPTURE(core_name(core));
+        const std::string core = core_name(config.core);
+        CAPTURE(core);
+        CAPTURE(config.scales);
         CAPTURE(shards);
         CAPTURE(thread_counts[k]);
         CHECK(std::memcmp(grads[0].data(), grads[k].data(), grads[0].size() * sizeof(real)) == 0);

@@ -27,6 +27,7 @@
 #include <algorithm>
 
 #include "kernels/fast_exp.h"
+#include "kernels/thread_pool.h"
 #include "kernels/vectorize.h"
 #include "model/linear.h"
 
@@ -103,13 +104,18 @@ void core_gru_forward(const ModelConfig& config, const RamParams& p, const Step&
     std::fill(hn, hn + H, real(0));
   }
   if (prev.h) linear_multiply(B, prev.h, H, p.core_rec, now.gates + H, H4, /*accumulate=*/true);
-  gru_gates_forward(B, H, now.gates, prev.h, now.h);
+  team_rows(B, H4, [&](int r0, int r1) {
+    gru_gates_forward(r1 - r0, H, row_at(now.gates, r0, H4), row_at(prev.h, r0, H), row_at(now.h, r0, H));
+  });
 }
 
 void core_gru_backward(const ModelConfig& config, const RamParams& p, const RamParams&, const Step& prev,
                        const Step& now, const StepGrads& d) {
   const int B = now.B, H = config.hidden, H4 = 4 * H;
-  gru_gates_backward(B, H, now.gates, prev.h, d.dh, d.dz, d.dh_prev);
+  team_rows(B, H4, [&](int r0, int r1) {
+    gru_gates_backward(r1 - r0, H, row_at(now.gates, r0, H4), row_at(prev.h, r0, H), row_at(d.dh, r0, H),
+                       row_at(d.dz, r0, H4), row_at(d.dh_prev, r0, H));
+  });
   // Forward was [a_n | a_z | a_r] = g W_in + b: dg = dz[:, 0..3H] W_in^T.
   linear_backward_input(B, d.dz, H4, p.core_in, d.dg, p.core_in.in, false);
   // Forward was [u_z | u_r | u_n] = h_prev W_rec: dh_prev += dz[:, H..4H] W_rec^T.

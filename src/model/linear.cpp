@@ -3,6 +3,7 @@
 // Not a paper component: these are the two layers that the glimpse network,
 // the core, the location, action and baseline networks all share.
 #include "kernels/gemm.h"
+#include "kernels/thread_pool.h"
 #include "kernels/vectorize.h"
 #include "model/linear.h"
 
@@ -65,12 +66,22 @@ void linear_backward_input(int B, const real* dy, int lddy, const LinearParams& 
     gemm(Trans::no, Trans::yes, B, p.in, p.out, dy, lddy, p.W, p.out, dx, lddx, accumulate_dx);
 }
 
-// Forward was y = max(0, a), so da = dy * [y > 0]. Reading the output rather
-// than the input saves storing a; at a == 0 exactly both give 0.
-RAM_VECTORIZE void relu_backward(int B, int n, const real* y, int ldy, real* dy, int lddy) {
+namespace {
+
+RAM_VECTORIZE void relu_backward_rows(int B, int n, const real* y, int ldy, real* dy, int lddy) {
   for (int r = 0; r < B; ++r) {
     const real* y_r = y + static_cast<std::size_t>(r) * ldy;
     real* dy_r = dy + static_cast<std::size_t>(r) * lddy;
     for (int j = 0; j < n; ++j) dy_r[j] = y_r[j] > 0 ? dy_r[j] : real(0);
   }
+}
+
+}  // namespace
+
+// Forward was y = max(0, a), so da = dy * [y > 0]. Reading the output rather
+// than the input saves storing a; at a == 0 exactly both give 0.
+void relu_backward(int B, int n, const real* y, int ldy, real* dy, int lddy) {
+  team_rows(B, n, [&](int r0, int r1) {
+    relu_backward_rows(r1 - r0, n, row_at(y, r0, ldy), ldy, row_at(dy, r0, lddy), lddy);
+  });
 }

@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "kernels/fast_exp.h"
+#include "kernels/thread_pool.h"
 #include "kernels/vectorize.h"
 #include "model/linear.h"
 
@@ -65,7 +66,9 @@ void lstm_forward(const LinearParams& in, const LinearParams& rec, int B, int H,
     for (int r = 0; r < B; ++r) std::copy(in.b, in.b + H4, gates + static_cast<std::size_t>(r) * H4);
   }
   if (h_prev) linear_multiply(B, h_prev, H, rec, gates, H4, /*accumulate=*/true);
-  lstm_gates_forward(B, H, gates, c_prev, c, h);
+  team_rows(B, H4, [&](int r0, int r1) {
+    lstm_gates_forward(r1 - r0, H, row_at(gates, r0, H4), row_at(c_prev, r0, H), row_at(c, r0, H), row_at(h, r0, H));
+  });
 }
 
 // The elementwise half of the backward step: dz [B, 4H] from dh and dc,
@@ -120,8 +123,11 @@ RAM_VECTORIZE void lstm_gates_backward(int B, int H, const real* c_prev, const r
 void lstm_backward_data(const LinearParams& in, const LinearParams& rec, int B, int H, const real* c_prev,
                         const real* gates, const real* c, const real* dh, real* dc, real* dz, real* dx, int lddx,
                         bool accumulate_dx, real* dh_prev, real* dc_prev) {
-  lstm_gates_backward(B, H, c_prev, gates, c, dh, dc, dz, dc_prev);
   const int H4 = 4 * H;
+  team_rows(B, H4, [&](int r0, int r1) {
+    lstm_gates_backward(r1 - r0, H, row_at(c_prev, r0, H), row_at(gates, r0, H4), row_at(c, r0, H), row_at(dh, r0, H),
+                        row_at(dc, r0, H), row_at(dz, r0, H4), row_at(dc_prev, r0, H));
+  });
   // Forward was z = x W_in + b + h_prev W_rec: dx = dz W_in^T, dh_prev += dz W_rec^T.
   if (dx) linear_backward_input(B, dz, H4, in, dx, lddx, accumulate_dx);
   if (dh_prev) linear_backward_input(B, dz, H4, rec, dh_prev, H, true);
