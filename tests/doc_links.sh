@@ -50,5 +50,17 @@ while IFS= read -r entry; do
     echo "FAILED: $page quotes $file line $line as '$quote'; that line is now: $(sed -n "${line}p" "$file")"
   fi
 done <"$quotes"
+# A link shown as a source line must point to that line:
+# [src/x.cpp#L12](../src/x.cpp#L12), not #L12 shown and #L15 followed.
+mismatched=$(grep -o '\[src/[^]#]*#L[0-9]*\](\.\./src/[^)#]*#L[0-9]*)' README.md docs/*.md |
+  sed 's|^\([^:]*\):\[\(src/[^]#]*\)#L\([0-9]*\)\](\.\./\(src/[^)#]*\)#L\([0-9]*\))$|\1 \2 \3 \4 \5|' |
+  awk '$2 != $4 || $3 != $5')
+if [ -n "$mismatched" ]; then
+  failed=$((failed + 1))
+  echo "FAILED: links whose shown line is not the line they point to (page, shown, points to):"
+  echo "$mismatched"
+else
+  passed=$((passed + 1))
+fi
 echo "doc links: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
