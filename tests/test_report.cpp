@@ -62,6 +62,11 @@ TEST_CASE("report: reductions over rows, and errors that name the marker") {
   CHECK(report_value(d, "fig.csv x=50 count %.0f") == "2");
   CHECK(report_value(d, "fig.csv x=50 mean:mean %.5f") == "0.97675");
   CHECK(report_value(d, "fig.csv series=linear sum:x %.0f") == "51");
+  // The median of an odd count is the middle value, of an even count the
+  // mean of the middle two (0.79 and 0.9689 of a column out of order).
+  CHECK(report_value(d, "fig.csv x=1 median:mean %.3f") == "0.805");
+  CHECK(report_value(d, "fig.csv all median:min %.3f") == "0.879");
+  CHECK(report_value(d, "fig.csv series=lstm,last median:max %.4f") == "0.9774");
   CHECK_THROWS_WITH_AS(report_value(d, "fig.csv x=50 mean %.4f"), doctest::Contains("2 rows match"), std::runtime_error);
   CHECK_THROWS_WITH_AS(report_value(d, "fig.csv series=linear,x=50 median %.4f"), doctest::Contains("no column 'median'"),
                        std::runtime_error);

@@ -140,6 +140,10 @@ std::string report_value(const std::string& results_dir, const std::string& spec
       result = *std::min_element(v.begin(), v.end());
     } else if (op == "max") {
       result = *std::max_element(v.begin(), v.end());
+    } else if (op == "median") {  // of an even count, the mean of the middle two
+      std::sort(v.begin(), v.end());
+      const std::size_t n = v.size();
+      result = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
     } else {
       throw std::runtime_error("marker '" + spec + "': unknown reduction '" + op + "'");
     }

@@ -12,8 +12,8 @@
 // keeps its best model), and one of `first`, `last`, `min=COLUMN` /
 // `max=COLUMN` (the first row where COLUMN is smallest / largest, among the
 // rows the other terms keep); or `all`. VALUE is a column (exactly one row must be
-// picked), or `count`, `mean:COLUMN`, `min:COLUMN`, `max:COLUMN`,
-// `sum:COLUMN` over the picked rows; FORMAT is a printf format of one double,
+// picked), or `count`, `mean:COLUMN`, `median:COLUMN`, `min:COLUMN`,
+// `max:COLUMN`, `sum:COLUMN` over the picked rows; FORMAT is a printf format of one double,
 // prefixed `pct:` for the value times 100 or `min:` for seconds as minutes. `ram report` writes every such
 // number from its CSV; `ram report --check` (run by `make test`) fails,
 // naming page, line and both values, where a page disagrees.
