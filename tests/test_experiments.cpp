@@ -23,6 +23,7 @@
 #include "test_files.h"
 #include "tools/canvas.h"
 #include "tools/experiments.h"
+#include "tools/ram_tables.h"
 #include "tools/plot.h"
 #include "tools/report.h"
 #include "train/checkpoint.h"

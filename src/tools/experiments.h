@@ -1,5 +1,6 @@
-// experiments.h: the seed paper's experiments, each a set of training runs
-// and the figure drawn from them (`ram experiment NAME`).
+// experiments.h: the experiments of `ram experiment NAME`, each a set of
+// training runs and the figures drawn from them: the seed paper's figures
+// (experiments.cpp) and the RAM paper's tables (ram_tables.h).
 #pragma once
 
 #include <map>
@@ -40,10 +41,6 @@ struct ExperimentConfig {
 // docs/results.md quotes. With print_commands, prints the commands that
 // would train the runs instead.
 void run_experiment(ExperimentConfig config);
-
-// The runs of ram-tables, in the order it trains them: the settings of each,
-// out_dir included, exactly as `ram train` would take them.
-std::vector<TrainConfig> ram_tables_runs(const ExperimentConfig& config);
 
 // Per glimpse t = 1..T of a trained model on the first `images` images of
 // `data`, means over the images of: ||O_t - O_{t-1}||_2 (seed eq. 2; O_t the
