@@ -149,6 +149,21 @@ TEST_CASE("glimpse sensor: the summed-area tables give the bits of the pixels, o
   CHECK(coarse_cells > 0);
 }
 
+TEST_CASE("glimpse sensor: a cell's mean by the reciprocal has the bits of the division") {
+  // Every sum S a cell of these pools can hold, against S / (255 pool^2)
+  // divided in double and rounded once: the powers of 2 and 3 the sensor's
+  // scales make, up to the 256 where the reciprocal stops, and one past it.
+  long long cells = 0, wrong = 0;
+  for (int pool : {1, 2, 3, 4, 8, 9, 16, 27, 64, 81, 256, 1024}) {
+    const RetinaCellMean mean(pool);
+    const double divisor = 255.0 * pool * pool;
+    const uint32_t top = static_cast<uint32_t>(divisor), step = pool > 256 ? 4099 : 1;
+    for (uint32_t S = 0; S <= top; S += step, ++cells) wrong += mean(S) != static_cast<real>(S / divisor);
+  }
+  CHECK(cells > 19000000);
+  CHECK(wrong == 0);
+}
+
 TEST_CASE("glimpse sensor: an episode makes the tables when they pay") {
   ModelConfig config;  // 28 x 28, one scale: the pixels alone
   CHECK_FALSE(glimpse_tables_pay(config));

@@ -36,15 +36,13 @@ namespace {
 // (glimpse_tables_pay).
 constexpr std::size_t kMaxTableBytes = 256 * 1024;
 
-// The mean of a cell whose bytes sum to S: S / (255 area), rounded once
-// (in double, then to real).
-real cell_mean(uint32_t S, double area) { return static_cast<real>(S / (255.0 * area)); }
 
-// cell_mean of a single pixel, byte / 255, looked up.
+// The mean of a single pixel, byte / 255, looked up.
 struct ByteScale {
   real v[256];
   ByteScale() {
-    for (int i = 0; i < 256; ++i) v[i] = cell_mean(static_cast<uint32_t>(i), 1);
+    const RetinaCellMean mean(1);
+    for (int i = 0; i < 256; ++i) v[i] = mean(static_cast<uint32_t>(i));
   }
 };
 const ByteScale kByteToUnit;
@@ -107,7 +105,7 @@ void patch_of_pixels(const ModelConfig& config, const uint8_t* image, int x0, in
 // every cell is read.
 void patch_from_pixels(const ModelConfig& config, const uint8_t* image, int x0, int y0, int pool, real* rho_s) {
   const int C = config.channels, Hi = config.height, Wi = config.width, P = config.patch;
-  const double area = static_cast<double>(pool) * pool;
+  const RetinaCellMean mean(pool);
   for (int c = 0; c < C; ++c) {
     const uint8_t* plane = image + static_cast<std::size_t>(c) * Hi * Wi;
     real* out = rho_s + static_cast<std::size_t>(c) * P * P;  // [P, P]
@@ -120,7 +118,7 @@ void patch_from_pixels(const ModelConfig& config, const uint8_t* image, int x0, 
           const uint8_t* row = plane + static_cast<std::size_t>(y) * Wi;
           for (int x = columns.begin; x < columns.end; ++x) S += row[x];
         }
-        out[py * P + px] = cell_mean(S, area);
+        out[py * P + px] = mean(S);
       }
     }
   }
@@ -137,7 +135,7 @@ void patch_from_pixels(const ModelConfig& config, const uint8_t* image, int x0, 
 void patch_from_table(const ModelConfig& config, const uint32_t* table, int x0, int y0, int pool, real* rho_s) {
   const int C = config.channels, Hi = config.height, Wi = config.width, P = config.patch;
   const std::size_t ld = static_cast<std::size_t>(Wi) + 1;
-  const double area = static_cast<double>(pool) * pool;
+  const RetinaCellMean mean(pool);
   int x[65] = {};  // P <= 64 (ModelConfig::validate)
   for (int j = 0; j <= P; ++j) x[j] = clamp_edge(x0 + j * pool, Wi);
   uint32_t above[65];  // corner row i - 1
@@ -160,7 +158,7 @@ void patch_from_table(const ModelConfig& config, const uint32_t* table, int x0, 
       uint32_t left = T_i[x[0]];
       for (int j = 0; j < P; ++j) {
         const uint32_t right = T_i[x[j + 1]];
-        out_row[j] = cell_mean(right - above[j + 1] - left + above[j], area);
+        out_row[j] = mean(right - above[j + 1] - left + above[j]);
         above[j] = left;
         left = right;
       }
@@ -170,6 +168,21 @@ void patch_from_table(const ModelConfig& config, const uint32_t* table, int x0, 
 }
 
 }  // namespace
+
+// Why the reciprocal gives the division's bits in float. Let D = 255 pool^2
+// (below 2^24 for pools up to 256), q = S / D <= 1 the exact mean, and
+// p = S * (1 / D) in double: |p - q| < 2^-52 q, below 2^-28 of a float ulp
+// of q. p and q round to the same float unless a point halfway between two
+// floats lies between them (or on p). Such a point h is an odd multiple of
+// some 2^-a, so q != h differ by |S 2^a - n D| / (D 2^a) >= 2^-a / D, more
+// than 2^-25 of the ulp: farther than p strays. And q is never such a point:
+// a dyadic S / D is (S / d) / 2^c with D = d 2^c, d odd, S / d <= 2^c <= pool^2,
+// 17 significant bits at most, where a halfway point needs 25. In double the
+// product could differ from the quotient in its last bit, so double divides.
+RetinaCellMean::RetinaCellMean(int pool)
+    : divisor_(255.0 * pool * pool),
+      reciprocal_(1 / divisor_),
+      by_reciprocal_(sizeof(real) == sizeof(float) && pool <= 256) {}
 
 PatchBox glimpse_patch_box(const ModelConfig& config, double x, double y, int s) {
   int side = config.patch;

@@ -18,6 +18,22 @@ struct PatchBox {
   int x0, y0, side;
 };
 PatchBox glimpse_patch_box(const ModelConfig& config, double x, double y, int s);
+// The mean of a retina cell of pool x pool pixels whose bytes sum to S:
+// S / (255 pool^2), rounded once to real. In float, for pools up to 256, the
+// product of S with the divisor's reciprocal (in double) gives the same bits
+// as the division (glimpse_sensor.cpp has the proof), where a division
+// costs several multiplications.
+class RetinaCellMean {
+ public:
+  explicit RetinaCellMean(int pool);
+  real operator()(uint32_t S) const {
+    return static_cast<real>(by_reciprocal_ ? S * reciprocal_ : S / divisor_);
+  }
+
+ private:
+  double divisor_, reciprocal_;
+  bool by_reciprocal_;
+};
 // now.rho [B, G] from the images now.x (each [C, height, width] bytes) at
 // the locations now.l [B, 2]; the coarse scales read now.x_tables when it is
 // set, and the pixels themselves when not: the same numbers, bit for bit.
