@@ -242,8 +242,11 @@ bool glimpse_tables_pay(const ModelConfig& config) {
   return direct > table;
 }
 
-// T[c][y][x] = sum of the bytes of channel c in rows < y and columns < x:
-// row y + 1 is row y's running sum added to the row above.
+// T[c][y][x] = sum of the bytes of channel c in rows < y and columns < x,
+// in two passes: row y + 1 first takes row y's running sums, then each row
+// from the second on adds the row above, in place. A running sum is a chain
+// of additions each waiting for the last; the second pass has none, and
+// runs in vectors (docs/performance.md has the two against one pass).
 void glimpse_tables(const ModelConfig& config, int B, const uint8_t* const* x, uint32_t* tables) {
   const int C = config.channels, Hi = config.height, Wi = config.width;
   const std::size_t ld = static_cast<std::size_t>(Wi) + 1, size = glimpse_table_size(config);
@@ -255,14 +258,15 @@ void glimpse_tables(const ModelConfig& config, int B, const uint8_t* const* x, u
         std::fill(T, T + ld, 0u);  // row 0: nothing above
         for (int y = 0; y < Hi; ++y) {
           const uint8_t* row = plane + static_cast<std::size_t>(y) * Wi;
-          const uint32_t* above = T + y * ld;
           uint32_t* T_y = T + (y + 1) * ld;
           uint32_t running = 0;
           T_y[0] = 0;
-          for (int i = 0; i < Wi; ++i) {
-            running += row[i];
-            T_y[i + 1] = above[i + 1] + running;
-          }
+          for (int i = 0; i < Wi; ++i) T_y[i + 1] = running += row[i];
+        }
+        for (int y = 2; y <= Hi; ++y) {
+          const uint32_t* above = T + (y - 1) * ld;
+          uint32_t* T_y = T + y * ld;
+          for (std::size_t i = 1; i < ld; ++i) T_y[i] += above[i];
         }
       }
   });
