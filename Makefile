@@ -3,7 +3,7 @@
 #   make run      fetch MNIST, train a short default run, print the test error,
 #                 draw its glimpses (runs/quick/glimpses.png)
 #   make test     build and run every unit test (gradients in double precision)
-#   make bench    GEMM GFLOP/s, training and inference images/s
+#   make bench    GEMM GFLOP/s, training and inference images/s, the retina alone
 #   make debug    build/ram-debug with -g and address/undefined sanitizers
 #   make test-sanitize  every unit test and the CLI test, built with address and
 #                 undefined-behaviour sanitizers in build/sanitize/ (not in make test)

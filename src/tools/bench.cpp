@@ -13,6 +13,7 @@
 #include "kernels/gemm.h"
 #include "kernels/random.h"
 #include "kernels/thread_pool.h"
+#include "model/glimpse_sensor.h"
 #include "tools/gemm_bench.h"
 #include "train/optimizer.h"
 #include "train/train.h"
@@ -45,6 +46,37 @@ std::vector<double> time_rounds(double seconds, int images, Work work) {
     rates.push_back(done / elapsed);
   }
   return rates;
+}
+
+// The retina alone on one thread, the share of a step it would otherwise
+// hide in: a batch's summed-area tables (when they pay) and its T glimpses
+// at random locations, in ms per batch; median of the rounds of each.
+void bench_retina(const ModelConfig& config, const Dataset& data, int batch, double seconds) {
+  std::vector<const uint8_t*> images(batch);
+  for (int b = 0; b < batch; ++b) images[b] = data.image(b % data.count);
+  const bool tables = glimpse_tables_pay(config);
+  std::vector<uint32_t> table(tables ? batch * glimpse_table_size(config) : 0);
+  std::vector<real> l(2 * static_cast<std::size_t>(batch) * config.glimpses);
+  Rng rng(3);
+  for (real& v : l) v = static_cast<real>(rng.uniform(-1, 1));
+  std::vector<real> rho(static_cast<std::size_t>(batch) * config.glimpse_features());
+  auto ms_per_batch = [&](const std::vector<double>& batches_per_s) { return 1e3 / median(batches_per_s); };
+  const double table_ms =
+      tables ? ms_per_batch(time_rounds(seconds, 1, [&] { glimpse_tables(config, batch, images.data(), table.data()); }))
+             : 0;
+  const double glimpse_ms = ms_per_batch(time_rounds(seconds, 1, [&] {
+    for (int t = 0; t < config.glimpses; ++t) {
+      Step now;
+      now.B = batch;
+      now.x = images.data();
+      now.x_tables = tables ? table.data() : nullptr;
+      now.l = l.data() + 2 * static_cast<std::size_t>(batch) * t;
+      now.rho = rho.data();
+      glimpse_sensor(config, now);
+    }
+  }));
+  std::printf("retina, one thread, per batch of %d: tables %.3f ms%s, %d glimpses %.3f ms\n", batch, table_ms,
+              tables ? "" : " (not made: they do not pay)", config.glimpses, glimpse_ms);
 }
 
 }  // namespace
@@ -139,6 +171,7 @@ void run_bench(const BenchConfig& b) {
   };
   report("training", train_rates, train_flops);
   report("inference", infer_rates, infer_flops);
+  bench_retina(config, data, b.batch, b.seconds / 2);
   std::printf("infer_images_per_s=%.0f\n", median(infer_rates));
   std::printf("train_images_per_s=%.0f\n", median(train_rates));
 }
