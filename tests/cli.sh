@@ -26,6 +26,19 @@ expect() {
 
 expect 2 "no command given" -- "$ram"
 expect 2 "unknown command 'fly'" -- "$ram" fly
+printf 'epoch,test_error\n1,0.5\n' > "$tmp/curve.csv"
+expect 2 "plot needs --out FILE.png" -- "$ram" plot "$tmp/curve.csv"
+expect 2 "plot needs at least one CSV file" -- "$ram" plot --out "$tmp/p.png"
+expect 2 "--y-max: 'high' is not a number above 0" -- "$ram" plot --out "$tmp/p.png" --y-max high "$tmp/curve.csv"
+expect 2 "$tmp/none.csv: cannot open" -- "$ram" plot --out "$tmp/p.png" "$tmp/none.csv"
+expect 2 "$tmp/curve.csv: no column 'seconds'" -- "$ram" plot --out "$tmp/p.png" --x minutes "$tmp/curve.csv"
+expect 2 "unknown flag --log" -- "$ram" plot --out "$tmp/p.png" --log "$tmp/curve.csv"
+if "$ram" plot --out "$tmp/p.png" "$tmp/curve.csv=a curve" >/dev/null 2>&1 && [ -s "$tmp/p.png" ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "FAILED: $ram plot of a good CSV wrote no picture"
+fi
 expect 2 "unknown flag --bogus" -- "$ram" train --out "$tmp/run" --bogus
 expect 2 "--batch: 'abc' is not a whole number" -- "$ram" train --out "$tmp/run" --batch abc
 expect 2 "--batch: 0 is outside 1..65536" -- "$ram" train --out "$tmp/run" --batch 0

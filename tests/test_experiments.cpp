@@ -142,6 +142,37 @@ TEST_CASE("plot: each series shows in its palette colour; bad series are refused
   CHECK_THROWS_WITH_AS(draw_plot(p), doctest::Contains("'second' holds a non-finite value"), std::invalid_argument);
 }
 
+TEST_CASE("plot: columns of CSV files as lines, and the files' faults named") {
+  TempDir dir;
+  std::ofstream(dir.file("a.csv")) << "epoch,test_error,seconds\n1,0.5,30\n2,0.25,90\n";
+  std::ofstream(dir.file("b.csv")) << "epoch,seconds,test_error\n1,60,0.125\n";
+  CsvPlotRequest r;
+  r.curves = {{dir.file("a.csv"), "first"}, {dir.file("b.csv"), "second"}};
+  r.percent = true;
+  Plot p = csv_plot(r);
+  REQUIRE(p.series.size() == 2);
+  CHECK(p.series[0].label == "first");
+  CHECK(p.series[0].x == std::vector<double>{1, 2});
+  CHECK(p.series[0].y == std::vector<double>{50, 25});
+  CHECK(p.series[1].y == std::vector<double>{12.5});  // the column found by its name, wherever it stands
+  CHECK(p.title == "test_error against epoch");
+  r.x = "minutes";  // the seconds column over 60
+  r.percent = false;
+  p = csv_plot(r);
+  CHECK(p.series[0].x == std::vector<double>{0.5, 1.5});
+  CHECK(p.series[0].y == std::vector<double>{0.5, 0.25});
+  r.y = "valid_error";
+  CHECK_THROWS_WITH_AS(csv_plot(r), doctest::Contains("a.csv: no column 'valid_error'"), std::runtime_error);
+  r.y = "test_error";
+  std::ofstream(dir.file("b.csv")) << "epoch,seconds,test_error\n1,60,nan?\n";
+  CHECK_THROWS_WITH_AS(csv_plot(r), doctest::Contains("b.csv: column 'test_error' holds 'nan?'"), std::runtime_error);
+  std::ofstream(dir.file("b.csv")) << "epoch,seconds,test_error\n1,60\n";
+  CHECK_THROWS_WITH_AS(csv_plot(r), doctest::Contains("b.csv: line 2 has 2 cells, the header 3"), std::runtime_error);
+  r.curves.push_back({dir.file("none.csv"), "none"});
+  r.curves.erase(r.curves.begin() + 1);
+  CHECK_THROWS_WITH_AS(csv_plot(r), doctest::Contains("none.csv: cannot open"), std::runtime_error);
+}
+
 TEST_CASE("glimpse_curves: the NLL after the last glimpse is the evaluator's; random places differ") {
   TempDir data_dir;
   write_fake_mnist(data_dir, 10050, 40, 10050);

@@ -6,6 +6,7 @@
 //   ram show       --checkpoint RUN_DIR/model.bin --out FILE.png   draw its glimpses
 //   ram bench      [flags]                                         measure speed
 //   ram report     [--check]                                       the pages' numbers from their CSVs
+//   ram plot       --out FILE.png CSV[=LABEL]...                   columns of CSV files as lines
 //
 // The train flags, their defaults, ranges and help lines come from the
 // settings table (train/settings.h). Every problem with the command line or
@@ -13,6 +14,7 @@
 // code 2.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <new>
 #include <set>
@@ -23,6 +25,7 @@
 
 #include "kernels/thread_pool.h"
 #include "tools/bench.h"
+#include "tools/plot.h"
 #include "tools/experiments.h"
 #include "tools/report.h"
 #include "tools/show.h"
@@ -55,6 +58,9 @@ const char* kUsage = R"(usage:
             [--canvas N] [--patch P] [--scales K] [--glimpse-scale S] [--unit-pixels U] [--seconds S]
   ram report [--check] [PAGE...]   the pages' numbers from docs/results/*.csv
             (--check: only say where a page disagrees; exit 1 if one does)
+  ram plot  --out FILE.png [--x COLUMN] [--y COLUMN] [--percent] [--y-max V] [--title TEXT]
+            CSV[=LABEL]...   one line per CSV file (a run's metrics.csv): column --y (test_error)
+            against --x (epoch; "minutes": seconds / 60); --percent: y times 100
 
 train flags (the Torch RAM code's defaults, except where docs/defaults.md says why):
 )";
@@ -225,6 +231,47 @@ int command_report(int argc, char** argv) {
   return 0;
 }
 
+int command_plot(int argc, char** argv) {
+  CsvPlotRequest request;
+  std::string out;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw UsageError(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--out") {
+      out = value();
+    } else if (arg == "--x") {
+      request.x = value();
+    } else if (arg == "--y") {
+      request.y = value();
+    } else if (arg == "--title") {
+      request.title = value();
+    } else if (arg == "--percent") {
+      request.percent = true;
+    } else if (arg == "--y-max") {
+      const std::string text = value();
+      char* end = nullptr;
+      request.y_max = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end || !(request.y_max > 0 && request.y_max < 1e300))
+        throw UsageError("--y-max: '" + text + "' is not a number above 0");
+    } else if (arg.rfind("--", 0) == 0) {
+      throw UsageError("unknown flag " + arg);
+    } else {  // FILE.csv or FILE.csv=LABEL; the label defaults to the file's name
+      const auto eq = arg.find('=');
+      const std::string path = arg.substr(0, eq);
+      request.curves.push_back(
+          {path, eq == std::string::npos ? std::filesystem::path(path).stem().string() : arg.substr(eq + 1)});
+    }
+  }
+  if (out.empty()) throw UsageError("plot needs --out FILE.png");
+  if (request.curves.empty()) throw UsageError("plot needs at least one CSV file");
+  draw_plot(csv_plot(request)).save_png(out);
+  std::printf("wrote %s\n", out.c_str());
+  return 0;
+}
+
 int command_bench(int argc, char** argv) {
   const Flags f(argc, argv, 2,
                 {"--core", "--locator", "--glimpses", "--batch", "--threads", "--shards", "--patch", "--scales",
@@ -262,6 +309,7 @@ int main(int argc, char** argv) {
     if (command == "experiment") return command_experiment(argc, argv);
     if (command == "show") return command_show(argc, argv);
     if (command == "report") return command_report(argc, argv);
+    if (command == "plot") return command_plot(argc, argv);
     if (command == "-h" || command == "--help" || command == "help") {
       print_usage(stdout);
       return 0;

@@ -1,10 +1,12 @@
-// plot.cpp: the line plot behind every figure of `ram experiment`.
+// plot.cpp: the line plot behind every figure of `ram experiment` and `ram plot`.
 #include "tools/plot.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
+
+#include "tools/csv_table.h"
 
 namespace {
 
@@ -141,4 +143,26 @@ Canvas draw_plot(const Plot& plot) {
     canvas.text(lx + 50, y, plot.series[k].label, kInk, kScale);
   }
   return canvas;
+}
+
+Plot csv_plot(const CsvPlotRequest& request) {
+  const bool minutes = request.x == "minutes";
+  const std::string x_column = minutes ? "seconds" : request.x;
+  Plot plot;
+  plot.x_label = request.x;
+  plot.y_label = request.y + (request.percent ? ", %" : "");
+  plot.title = request.title.empty() ? request.y + " against " + request.x : request.title;
+  if (request.y_max > 0) plot.y_lo = 0, plot.y_hi = request.y_max;
+  for (const CsvPlotRequest::Curve& curve : request.curves) {
+    const CsvTable table = load_csv_table(curve.path);
+    const int xc = table.column(curve.path, x_column), yc = table.column(curve.path, request.y);
+    PlotSeries series;
+    series.label = curve.label;
+    for (const auto& row : table.rows) {
+      series.x.push_back(csv_number(curve.path, row[xc], x_column) / (minutes ? 60 : 1));
+      series.y.push_back(csv_number(curve.path, row[yc], request.y) * (request.percent ? 100 : 1));
+    }
+    plot.series.push_back(std::move(series));
+  }
+  return plot;
 }

@@ -31,3 +31,19 @@ std::vector<double> nice_ticks(double lo, double hi, int count);
 // Draws the plot on a new canvas. Throws std::invalid_argument for a series
 // whose x, y, low and high sizes disagree or that holds a non-finite number.
 Canvas draw_plot(const Plot& plot);
+
+// `ram plot`: one line per CSV file (a run's metrics.csv, or a copy under
+// docs/results/), column x against column y. The x column "minutes" is the
+// "seconds" column over 60.
+struct CsvPlotRequest {
+  struct Curve {
+    std::string path, label;
+  };
+  std::vector<Curve> curves;
+  std::string x = "epoch", y = "test_error", title;
+  bool percent = false;  // y times 100
+  double y_max = 0;      // > 0: the y axis ends there (points above it sit on the edge)
+};
+// The plot of the request; throws std::runtime_error naming the file (and
+// the column) that cannot be read, lacks a column, or holds a non-number.
+Plot csv_plot(const CsvPlotRequest& request);

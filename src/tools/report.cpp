@@ -3,66 +3,18 @@
 #include "tools/report.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
+#include "tools/csv_table.h"
 #include "train/atomic_file.h"
 
 namespace {
 
 const std::string kOpen = "<!--csv ", kOpenEnd = "-->", kClose = "<!--/csv-->";
-
-struct Table {
-  std::vector<std::string> columns;
-  std::vector<std::vector<std::string>> rows;
-  int column(const std::string& path, const std::string& name) const {
-    const auto it = std::find(columns.begin(), columns.end(), name);
-    if (it == columns.end()) throw std::runtime_error(path + ": no column '" + name + "'");
-    return static_cast<int>(it - columns.begin());
-  }
-};
-
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  std::stringstream s(text);
-  for (std::string part; std::getline(s, part, separator);) parts.push_back(part);
-  if (!text.empty() && text.back() == separator) parts.push_back("");
-  return parts;
-}
-
-// Read afresh for every marker: an experiment writes its CSV, then fills its
-// page's markers from it, in one process (a page's few hundred small files
-// take milliseconds).
-Table load_table(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  Table t;
-  std::string line;
-  if (!std::getline(in, line)) throw std::runtime_error(path + ": empty");
-  t.columns = split(line, ',');
-  for (int number = 2; std::getline(in, line); ++number) {
-    if (line.empty()) continue;
-    t.rows.push_back(split(line, ','));
-    if (t.rows.back().size() != t.columns.size())
-      throw std::runtime_error(path + ": line " + std::to_string(number) + " has " +
-                               std::to_string(t.rows.back().size()) + " cells, the header " +
-                               std::to_string(t.columns.size()));
-  }
-  return t;
-}
-
-double number(const std::string& path, const std::string& cell, const std::string& column) {
-  char* end = nullptr;
-  errno = 0;
-  const double v = std::strtod(cell.c_str(), &end);
-  if (cell.empty() || errno || *end) throw std::runtime_error(path + ": column '" + column + "' holds '" + cell + "', not a number");
-  return v;
-}
 
 }  // namespace
 
@@ -72,13 +24,16 @@ std::string report_value(const std::string& results_dir, const std::string& spec
   if (!(words >> file >> select >> value >> format))
     throw std::runtime_error("marker '" + spec + "': expected FILE SELECT VALUE FORMAT");
   const std::string path = results_dir + "/" + file;
-  const Table t = load_table(path);
+  // Read afresh for every marker: an experiment writes its CSV, then fills its
+  // page's markers from it, in one process (a page's few hundred small files
+  // take milliseconds).
+  const CsvTable t = load_csv_table(path);
   // Rows kept by the terms in order (key=value, COLUMN<=V, kept=COLUMN), then reduced by first / last / min= / max=.
   std::vector<const std::vector<std::string>*> rows;
   for (const auto& row : t.rows) rows.push_back(&row);
   std::string pick;
   if (select != "all") {
-    for (const std::string& term : split(select, ',')) {
+    for (const std::string& term : split_cells(select, ',')) {
       if (term == "first" || term == "last" || term.rfind("min=", 0) == 0 || term.rfind("max=", 0) == 0) {
         pick = term;
         continue;
@@ -88,7 +43,7 @@ std::string report_value(const std::string& results_dir, const std::string& spec
         const int c = t.column(path, name);
         std::vector<const std::vector<std::string>*> kept;
         for (const auto* r : rows)
-          if (kept.empty() || number(path, (*r)[c], name) < number(path, (*kept.back())[c], name)) kept.push_back(r);
+          if (kept.empty() || csv_number(path, (*r)[c], name) < csv_number(path, (*kept.back())[c], name)) kept.push_back(r);
         rows = kept;
         continue;
       }
@@ -96,9 +51,9 @@ std::string report_value(const std::string& results_dir, const std::string& spec
       if (at_most != std::string::npos) {
         const std::string name = term.substr(0, at_most);
         const int c = t.column(path, name);
-        const double bound = number(path, term.substr(at_most + 2), "bound of '" + term + "'");
+        const double bound = csv_number(path, term.substr(at_most + 2), "bound of '" + term + "'");
         rows.erase(std::remove_if(rows.begin(), rows.end(),
-                                  [&](const auto* r) { return !(number(path, (*r)[c], name) <= bound); }),
+                                  [&](const auto* r) { return !(csv_number(path, (*r)[c], name) <= bound); }),
                    rows.end());
         continue;
       }
@@ -117,7 +72,7 @@ std::string report_value(const std::string& results_dir, const std::string& spec
       const bool smallest = pick[1] == 'i';
       const auto* best = rows[0];
       for (const auto* r : rows) {
-        const double v = number(path, (*r)[c], pick.substr(4)), b = number(path, (*best)[c], pick.substr(4));
+        const double v = csv_number(path, (*r)[c], pick.substr(4)), b = csv_number(path, (*best)[c], pick.substr(4));
         if (smallest ? v < b : v > b) best = r;
       }
       rows = {best};
@@ -132,7 +87,7 @@ std::string report_value(const std::string& results_dir, const std::string& spec
     const int c = t.column(path, name);
     if (rows.empty()) throw std::runtime_error("marker '" + spec + "': no row matches");
     std::vector<double> v;
-    for (const auto* r : rows) v.push_back(number(path, (*r)[c], name));
+    for (const auto* r : rows) v.push_back(csv_number(path, (*r)[c], name));
     if (op == "mean" || op == "sum") {
       for (double x : v) result += x;
       if (op == "mean") result /= static_cast<double>(v.size());
@@ -150,7 +105,7 @@ std::string report_value(const std::string& results_dir, const std::string& spec
   } else {
     if (rows.size() != 1)
       throw std::runtime_error("marker '" + spec + "': " + std::to_string(rows.size()) + " rows match, expected one");
-    result = number(path, (*rows[0])[t.column(path, value)], value);
+    result = csv_number(path, (*rows[0])[t.column(path, value)], value);
   }
   if (format.rfind("pct:", 0) == 0) {
     result *= 100;
