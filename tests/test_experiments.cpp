@@ -22,6 +22,7 @@
 #include "kernels/thread_pool.h"
 #include "test_files.h"
 #include "tools/canvas.h"
+#include "tools/experiment_runs.h"
 #include "tools/experiments.h"
 #include "tools/ram_tables.h"
 #include "tools/plot.h"
@@ -173,6 +174,18 @@ TEST_CASE("plot: columns of CSV files as lines, and the files' faults named") {
   CHECK_THROWS_WITH_AS(csv_plot(r), doctest::Contains("none.csv: cannot open"), std::runtime_error);
 }
 
+TEST_CASE("test_accuracy: a run's accuracy per epoch, and a damaged metrics.csv named") {
+  TempDir run;
+  std::ofstream(run.file("metrics.csv")) << "epoch,test_error\n1,0.25\n2,0.125\n";
+  CHECK(test_accuracy(run.path(), 2) == std::vector<double>{0.75, 0.875});
+  CHECK(test_accuracy(run.path(), 1) == std::vector<double>{0.75});
+  CHECK_THROWS_WITH_AS(test_accuracy(run.path(), 3), doctest::Contains("metrics.csv: 2 epochs, expected 3"),
+                       std::runtime_error);
+  std::ofstream(run.file("metrics.csv")) << "epoch,test_error\n1,0.25\n2,1.5\n";
+  CHECK_THROWS_WITH_AS(test_accuracy(run.path(), 2),
+                       doctest::Contains("metrics.csv: line 3 has a test error outside [0, 1]"), std::runtime_error);
+}
+
 TEST_CASE("glimpse_curves: the NLL after the last glimpse is the evaluator's; random places differ") {
   TempDir data_dir;
   write_fake_mnist(data_dir, 10050, 40, 10050);
@@ -259,7 +272,7 @@ TEST_CASE("experiments: every quick mode writes its CSV and PNG; runs are shared
     damaged << "2,0.001,oops\n";
   }
   CHECK(contains(error_of([&] { run_experiment(quick("fig4", data_dir.path(), out.path())); }),
-                 "mnist-lstm-core-e1-s1/metrics.csv: line 3 has no test error in [0, 1]"));
+                 "mnist-lstm-core-e1-s1/metrics.csv: line 3 has 3 cells, the header 9"));
   ExperimentConfig unknown = quick("fig9", data_dir.path(), out.path());
   CHECK_THROWS_WITH_AS(run_experiment(unknown), doctest::Contains("unknown experiment 'fig9'"), std::invalid_argument);
 }

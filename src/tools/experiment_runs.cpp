@@ -2,12 +2,10 @@
 #include "tools/experiment_runs.h"
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
+#include "tools/csv_table.h"
 #include "train/settings.h"
 
 namespace fs = std::filesystem;
@@ -67,25 +65,13 @@ std::string train_command(const std::string& program, const TrainConfig& c, RunS
 // 1 - test_error of every epoch, from RUN_DIR/metrics.csv.
 std::vector<double> test_accuracy(const std::string& run_dir, int epochs) {
   const std::string path = run_dir + "/metrics.csv";
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  std::string line;
-  std::getline(in, line);
-  int column = -1, k = 0;
-  std::stringstream header(line);
-  for (std::string name; std::getline(header, name, ','); ++k)
-    if (name == "test_error") column = k;
-  if (column < 0) throw std::runtime_error(path + ": no test_error column");
+  const CsvTable table = load_csv_table(path);
+  const int column = table.column(path, "test_error");
   std::vector<double> accuracy;
-  for (int number = 2; std::getline(in, line); ++number) {
-    std::stringstream row(line);
-    std::string cell;
-    int cells = 0;
-    while (cells <= column && std::getline(row, cell, ',')) ++cells;
-    char* end = nullptr;
-    const double error = cells > column ? std::strtod(cell.c_str(), &end) : 0;
-    if (cells <= column || end == cell.c_str() || *end || !(error >= 0 && error <= 1))
-      throw std::runtime_error(path + ": line " + std::to_string(number) + " has no test error in [0, 1]");
+  for (std::size_t i = 0; i < table.rows.size(); ++i) {
+    const double error = csv_number(path, table.rows[i][column], "test_error");
+    if (!(error >= 0 && error <= 1))
+      throw std::runtime_error(path + ": line " + std::to_string(i + 2) + " has a test error outside [0, 1]");
     accuracy.push_back(1.0 - error);
   }
   if (static_cast<int>(accuracy.size()) < epochs)
