@@ -290,8 +290,12 @@ void multiply_on_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N,
 // then summed exactly as in the uncut product: the kernels' order depends
 // only on the form, N and K (gemm_tiles.h), and a block at least one strip
 // wide is never narrower than a vector, so it takes the same kernel as the
-// whole. Cutting along N keeps each part's share of op(B) apart (a weight
-// matrix is read once in all); along M, every part reads all of op(B).
+// whole. Cut along M, each part reads only its rows of op(A) and all of
+// op(B) (the weights, which each core keeps in its own cache); cut along N,
+// each part reads all of op(A), where a layer's input is the output that
+// the team's members have just written, in part on the other core. On the
+// Xeon host one shard on two threads trained 1.05 times as fast cut by rows
+// as by columns (docs/performance.md, "Threads beyond the shards").
 
 // The least work worth a part of its own: about 4 us of one core at the
 // kernels' speed (58 G multiply-adds/s), against about 1 us of hand-off.
@@ -324,15 +328,15 @@ struct Cut {
   int row(int r) const { return r == row_parts ? M : tiles * r / row_parts * kCutRows; }
 };
 
-// Column blocks first, when N >= M (each part then reads only its share of
-// op(B), the weights), then rows, up to parts_for_team parts.
+// Row blocks, up to parts_for_team parts; column blocks only when C has
+// fewer than two tiles of rows.
 Cut cut_for_team(int M, int N, int K, int members) {
   Cut cut;
   cut.M = M;
   cut.N = N;
   cut.strips = N / kPanelColumns;
   cut.tiles = (M + kCutRows - 1) / kCutRows;
-  const bool columns = cut.strips >= 2 && (N >= M || cut.tiles < 2);
+  const bool columns = cut.strips >= 2 && cut.tiles < 2;
   const int parts = parts_for_team(static_cast<double>(M) * N * K, members,
                                    (columns ? cut.strips : 1) * cut.tiles);
   if (parts < 2) return cut;
@@ -497,20 +501,24 @@ void pack_column_panels(Trans trans, int K, int N, const float* B, int ldb, floa
 void pack_column_panels(Trans trans, int K, int N, const double* B, int ldb, double* panels) {
   pack_panels(trans, K, N, B, ldb, panels);
 }
-// A leader of a team (thread_pool.h) deals the strips out to its members,
-// in runs of neighbouring strips; each strip is the same gemm as uncut.
+// A leader of a team (thread_pool.h) deals out blocks of whole tiles of
+// rows, each with all the strips; each strip of a block is the same gemm as
+// uncut.
 void gemm_panels(int M, int N, int K, const float* A, int lda, const float* panels, float* C,
                  int ldc, const GemmStore<float>& store) {
   check_panel_arguments(N, ldc);
-  const int strips = strips_of(N);
+  const int strips = strips_of(N), tiles = (M + kCutRows - 1) / kCutRows;
   Team* const team = Team::this_thread_team();
-  const int parts = team ? parts_for_team(static_cast<double>(M) * N * K, team->members(), strips) : 1;
+  const int parts = team ? parts_for_team(static_cast<double>(M) * N * K, team->members(), tiles) : 1;
   if (parts < 2) {
     multiply_panels(M, N, K, A, lda, panels, C, ldc, store, 0, strips);
     return;
   }
   team->run(parts, [&](int part) {
-    multiply_panels(M, N, K, A, lda, panels, C, ldc, store, strips * part / parts, strips * (part + 1) / parts);
+    const int r0 = tiles * part / parts * kCutRows;
+    const int r1 = part + 1 == parts ? M : tiles * (part + 1) / parts * kCutRows;
+    multiply_panels(r1 - r0, N, K, A + static_cast<std::ptrdiff_t>(r0) * lda, lda, panels,
+                    C + static_cast<std::ptrdiff_t>(r0) * ldc, ldc, store, 0, strips);
   });
 }
 void gemm_panels(int M, int N, int K, const double* A, int lda, const double* panels, double* C,
