@@ -454,11 +454,14 @@ TEST_CASE("gemm: a product cut over a team has the bits of the uncut product") {
           pool.run_teams(1, [&](int) { p.run(path, C_team); });
           CHECK(same_bits(C_alone, C_team));
         }
-    // The panels' product deals whole strips out to the team.
+    // The panels' product is cut as gemm's: by rows, or, with fewer than
+    // two tiles of rows (M = 3), into blocks of whole strips.
+    for (int M : {3, 64})
     for (int N : {200, 1024}) {
       CAPTURE(threads);
+      CAPTURE(M);
       CAPTURE(N);
-      const int M = 64, K = 256;
+      const int K = 256;
       const Product p(Trans::no, Trans::no, M, N, K, true, 1, rng);
       std::vector<float> panels(static_cast<std::size_t>(K) * N);
       pack_column_panels(Trans::no, K, N, p.B.data(), p.ldb, panels.data());

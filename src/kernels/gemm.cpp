@@ -501,24 +501,25 @@ void pack_column_panels(Trans trans, int K, int N, const float* B, int ldb, floa
 void pack_column_panels(Trans trans, int K, int N, const double* B, int ldb, double* panels) {
   pack_panels(trans, K, N, B, ldb, panels);
 }
-// A leader of a team (thread_pool.h) deals out blocks of whole tiles of
-// rows, each with all the strips; each strip of a block is the same gemm as
-// uncut.
+// A leader of a team (thread_pool.h) cuts C as gemm_with_path does
+// (cut_for_team), a column block taking whole strips; each strip of a block
+// is the same gemm as uncut.
 void gemm_panels(int M, int N, int K, const float* A, int lda, const float* panels, float* C,
                  int ldc, const GemmStore<float>& store) {
   check_panel_arguments(N, ldc);
-  const int strips = strips_of(N), tiles = (M + kCutRows - 1) / kCutRows;
+  const int strips = strips_of(N);
   Team* const team = Team::this_thread_team();
-  const int parts = team ? parts_for_team(static_cast<double>(M) * N * K, team->members(), tiles) : 1;
-  if (parts < 2) {
+  const Cut cut = team ? cut_for_team(M, N, K, team->members()) : Cut{};
+  if (cut.parts() == 1) {
     multiply_panels(M, N, K, A, lda, panels, C, ldc, store, 0, strips);
     return;
   }
-  team->run(parts, [&](int part) {
-    const int r0 = tiles * part / parts * kCutRows;
-    const int r1 = part + 1 == parts ? M : tiles * (part + 1) / parts * kCutRows;
-    multiply_panels(r1 - r0, N, K, A + static_cast<std::ptrdiff_t>(r0) * lda, lda, panels,
-                    C + static_cast<std::ptrdiff_t>(r0) * ldc, ldc, store, 0, strips);
+  team->run(cut.parts(), [&](int part) {
+    const int c = part % cut.column_parts, r = part / cut.column_parts;
+    const int i0 = cut.row(r), first = cut.column(c) / kPanelColumns;
+    const int end = c + 1 == cut.column_parts ? strips : cut.column(c + 1) / kPanelColumns;
+    multiply_panels(cut.row(r + 1) - i0, N, K, A + static_cast<std::ptrdiff_t>(i0) * lda, lda, panels,
+                    C + static_cast<std::ptrdiff_t>(i0) * ldc, ldc, store, first, end);
   });
 }
 void gemm_panels(int M, int N, int K, const double* A, int lda, const double* panels, double* C,
