@@ -37,10 +37,16 @@ inline std::size_t element_range_begin(std::size_t n, int parts, int k) {
 
 // A shard's thread (the leader) and the threads that help it. The leader
 // hands out the parts of a piece of work with run(); helpers take parts in
-// serve() until the leader closes the team. Parts are claimed from a shared
-// counter, so a helper that is late (or never comes) leaves its parts to the
-// leader: run() never waits for a helper to arrive, only for the parts
-// already taken to finish.
+// serve() until the leader closes the team.
+//
+// Each member owns a contiguous block of a job's parts: member m of n the
+// parts [parts m / n, parts (m + 1) / n). A product cut into blocks of rows
+// (kernels/gemm.cpp) then gives a member the same rows of the batch from
+// one product to the next, the rows whose inputs it wrote itself and holds
+// in its own cache. A member takes its own block from the front; done, it
+// takes the other blocks' parts from the back, so a helper that is late (or
+// never comes) leaves its parts to the others: run() never waits for a
+// helper to arrive, only for the parts already taken to finish.
 //
 // The gaps between two products of a training step are microseconds, far
 // shorter than waking a sleeping thread, so an idle helper first spins
@@ -72,21 +78,26 @@ class Team {
     task_ = static_cast<void*>(&part);
     call_ = [](void* t, int i) { (*static_cast<std::remove_reference_t<Part>*>(t))(i); };
     done_.store(0, std::memory_order_relaxed);
-    const uint64_t job = (state_.load(std::memory_order_relaxed) >> 32) + 1;
-    publish(job << 32 | static_cast<uint64_t>(parts) << 16);
-    take_parts();
+    // The blocks, before the job is published: a helper that reads a block
+    // of this job also reads task_ and call_ as written above.
+    const int n = members();
+    for (int m = 0; m < n; ++m)
+      blocks_[m].range.store(range_of(parts * m / n, parts * (m + 1) / n), std::memory_order_release);
+    publish(job_.load(std::memory_order_relaxed) + 1);
+    take_parts(0);
     for (const auto start = std::chrono::steady_clock::now(); done_.load(std::memory_order_acquire) < parts;)
       pause(start);
     slot = leading;
   }
 
-  // A helper's loop: takes parts of the leader's runs until close().
+  // A helper's loop: takes parts of the leader's runs until close(). Helpers
+  // are members 1, 2, ... in the order they arrive.
   void serve() {
+    const int member = 1 + arrived_.fetch_add(1, std::memory_order_relaxed) % helpers_;
     for (;;) {
-      take_parts();
-      const uint64_t seen = state_.load(std::memory_order_acquire);
+      const uint64_t seen = job_.load(std::memory_order_acquire);
+      take_parts(member);
       if (closed_.load(std::memory_order_acquire)) return;
-      if (unclaimed(seen)) continue;
       wait_for_change(seen);
     }
   }
@@ -94,7 +105,10 @@ class Team {
   // Before a round of tasks: no job yet, `helpers` threads expected.
   void open(int helpers) {
     helpers_ = helpers;
-    state_.store(0, std::memory_order_relaxed);
+    if (static_cast<int>(blocks_.size()) < helpers + 1) blocks_ = std::vector<Block>(helpers + 1);
+    for (Block& b : blocks_) b.range.store(0, std::memory_order_relaxed);
+    job_.store(0, std::memory_order_relaxed);
+    arrived_.store(0, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
     closed_.store(false, std::memory_order_release);
   }
@@ -114,29 +128,53 @@ class Team {
   static constexpr int kPauseMicroseconds = 50;
   static constexpr int kSpinMicroseconds = 200;
 
-  // The state word: job number (bits 32..63), parts of the job (16..31),
-  // parts claimed so far (0..15). One word, so that a claim (compare and
-  // swap) can only succeed on the job it read.
-  static int parts_of(uint64_t state) { return static_cast<int>(state >> 16 & 0xffff); }
-  static int claimed_of(uint64_t state) { return static_cast<int>(state & 0xffff); }
-  static bool unclaimed(uint64_t state) { return claimed_of(state) < parts_of(state); }
+  // A member's block of parts not yet claimed, [front, back), in one word
+  // (front in bits 0..31, back in 32..63), so that a claim from either end
+  // (compare and swap) sees the other end as it is. Blocks sit on cache
+  // lines of their own: members claim side by side.
+  struct alignas(64) Block {
+    std::atomic<uint64_t> range{0};
+  };
+  static uint64_t range_of(int front, int back) {
+    return static_cast<uint64_t>(back) << 32 | static_cast<uint32_t>(front);
+  }
+  static int front_of(uint64_t range) { return static_cast<int>(range & 0xffffffff); }
+  static int back_of(uint64_t range) { return static_cast<int>(range >> 32); }
 
-  // Claims and runs parts of the current job until none is left. A part
-  // claimed belongs to the job published last: the leader starts no other
-  // job before every claimed part is done, so task_ and call_ stay put.
-  void take_parts() {
-    uint64_t state = state_.load(std::memory_order_acquire);
-    while (unclaimed(state)) {
-      if (!state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel, std::memory_order_acquire))
-        continue;
-      call_(task_, claimed_of(state));
-      done_.fetch_add(1, std::memory_order_release);
-      state = state_.load(std::memory_order_acquire);
+  // Claims a part of block b, its first when `from_front`, else its last;
+  // -1 when the block has none left. The swap succeeds only on the block's
+  // present word, so a claim is a part of the job that set it, even for a
+  // member that read the word during the job before (the leader sets the
+  // next job's blocks only once every part claimed is done); task_ and
+  // call_, read after the claim, are the ones written before that job's
+  // blocks were.
+  int claim(int b, bool from_front) {
+    std::atomic<uint64_t>& range = blocks_[b].range;
+    uint64_t r = range.load(std::memory_order_acquire);
+    for (;;) {
+      const int front = front_of(r), back = back_of(r);
+      if (front >= back) return -1;
+      const uint64_t rest = from_front ? range_of(front + 1, back) : range_of(front, back - 1);
+      if (range.compare_exchange_weak(r, rest, std::memory_order_acq_rel, std::memory_order_acquire))
+        return from_front ? front : back - 1;
     }
   }
 
-  void publish(uint64_t state) {
-    state_.store(state, std::memory_order_seq_cst);
+  // Runs the parts of the member's own block, then those left in the others'
+  // (the next member's first), until none is left.
+  void take_parts(int member) {
+    const int n = members();
+    for (int d = 0; d < n; ++d) {
+      const int b = (member + d) % n;
+      for (int k; (k = claim(b, d == 0)) >= 0;) {
+        call_(task_, k);
+        done_.fetch_add(1, std::memory_order_release);
+      }
+    }
+  }
+
+  void publish(uint64_t job) {
+    job_.store(job, std::memory_order_seq_cst);
     wake_sleepers();
   }
   void wake_sleepers() {
@@ -144,20 +182,20 @@ class Team {
     std::lock_guard<std::mutex> lock(mutex_);
     wake_.notify_all();
   }
-  // Returns once the state word differs from `seen` or the team is closed:
+  // Returns once the job number differs from `seen` or the team is closed:
   // spinning first, then asleep. A sleeper counts itself under the mutex
   // before its last look, and publish() looks at the count after storing,
   // so one of the two sees the other.
   void wait_for_change(uint64_t seen) {
     const auto start = std::chrono::steady_clock::now();
     for (;;) {
-      if (state_.load(std::memory_order_acquire) != seen || closed_.load(std::memory_order_acquire)) return;
+      if (job_.load(std::memory_order_acquire) != seen || closed_.load(std::memory_order_acquire)) return;
       if (std::chrono::steady_clock::now() - start > std::chrono::microseconds(kSpinMicroseconds)) break;
       pause(start);
     }
     std::unique_lock<std::mutex> lock(mutex_);
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
-    while (state_.load(std::memory_order_seq_cst) == seen && !closed_.load(std::memory_order_seq_cst))
+    while (job_.load(std::memory_order_seq_cst) == seen && !closed_.load(std::memory_order_seq_cst))
       wake_.wait(lock);
     sleepers_.fetch_sub(1, std::memory_order_seq_cst);
   }
@@ -179,7 +217,9 @@ class Team {
   }
 
   int helpers_ = 0;
-  std::atomic<uint64_t> state_{0};
+  std::vector<Block> blocks_;   // one per member
+  std::atomic<uint64_t> job_{0};  // the job number, counting the leader's runs
+  std::atomic<int> arrived_{0};  // helpers that came to serve
   std::atomic<int> done_{0};    // parts of the current job finished
   std::atomic<bool> closed_{false};
   std::atomic<int> sleepers_{0};
