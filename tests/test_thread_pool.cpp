@@ -4,7 +4,6 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <thread>
 #include <vector>
 
 #include "kernels/thread_pool.h"
