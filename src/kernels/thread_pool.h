@@ -35,6 +35,36 @@ inline std::size_t element_range_begin(std::size_t n, int parts, int k) {
   return begin < n ? begin : n;
 }
 
+// A thread waiting for others spins first, for up to kSpinMicroseconds:
+// the hand-offs of a training step come microseconds apart, far sooner than
+// a sleeping thread wakes (on this project's 2-core virtual machine, one
+// wake per hand-off left a tenth of two cores idle). Past that it sleeps.
+constexpr int kSpinMicroseconds = 200;
+// A short wait in a spin loop that began at `start`. After
+// kPauseMicroseconds the thread offers its core to others at every turn:
+// on a busy machine the thread it waits for may be queued behind it on the
+// same core. Not sooner: an offer is a system call, and a helper inside one
+// when a product is handed out starts its share late (offering after a few
+// microseconds, the leader of a team of two spent 12 % of a step waiting
+// for parts).
+constexpr int kPauseMicroseconds = 50;
+inline void spin_pause(std::chrono::steady_clock::time_point start) {
+  if (std::chrono::steady_clock::now() - start > std::chrono::microseconds(kPauseMicroseconds)) {
+    std::this_thread::yield();
+    return;
+  }
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+// Spins (spin_pause) while done() is false, for at most kSpinMicroseconds.
+template <class Done>
+void spin_until(Done&& done) {
+  for (const auto start = std::chrono::steady_clock::now();
+       !done() && std::chrono::steady_clock::now() - start < std::chrono::microseconds(kSpinMicroseconds);)
+    spin_pause(start);
+}
+
 // A shard's thread (the leader) and the threads that help it. The leader
 // hands out the parts of a piece of work with run(); helpers take parts in
 // serve() until the leader closes the team.
@@ -48,9 +78,8 @@ inline std::size_t element_range_begin(std::size_t n, int parts, int k) {
 // never comes) leaves its parts to the others: run() never waits for a
 // helper to arrive, only for the parts already taken to finish.
 //
-// The gaps between two products of a training step are microseconds, far
-// shorter than waking a sleeping thread, so an idle helper first spins
-// (kSpinMicroseconds), and sleeps on a condition variable after that.
+// An idle helper spins between two products (spin_until), then sleeps on a
+// condition variable.
 class Team {
  public:
   Team() = default;
@@ -86,7 +115,7 @@ class Team {
     publish(job_.load(std::memory_order_relaxed) + 1);
     take_parts(0);
     for (const auto start = std::chrono::steady_clock::now(); done_.load(std::memory_order_acquire) < parts;)
-      pause(start);
+      spin_pause(start);
     slot = leading;
   }
 
@@ -125,9 +154,6 @@ class Team {
   }
 
  private:
-  static constexpr int kPauseMicroseconds = 50;
-  static constexpr int kSpinMicroseconds = 200;
-
   // A member's block of parts not yet claimed, [front, back), in one word
   // (front in bits 0..31, back in 32..63), so that a claim from either end
   // (compare and swap) sees the other end as it is. Blocks sit on cache
@@ -187,35 +213,17 @@ class Team {
   // before its last look, and publish() looks at the count after storing,
   // so one of the two sees the other.
   void wait_for_change(uint64_t seen) {
-    const auto start = std::chrono::steady_clock::now();
-    for (;;) {
-      if (job_.load(std::memory_order_acquire) != seen || closed_.load(std::memory_order_acquire)) return;
-      if (std::chrono::steady_clock::now() - start > std::chrono::microseconds(kSpinMicroseconds)) break;
-      pause(start);
-    }
+    const auto changed = [&] {
+      return job_.load(std::memory_order_acquire) != seen || closed_.load(std::memory_order_acquire);
+    };
+    spin_until(changed);
+    if (changed()) return;
     std::unique_lock<std::mutex> lock(mutex_);
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
     while (job_.load(std::memory_order_seq_cst) == seen && !closed_.load(std::memory_order_seq_cst))
       wake_.wait(lock);
     sleepers_.fetch_sub(1, std::memory_order_seq_cst);
   }
-  // A short wait in a spin loop that began at `start`. After
-  // kPauseMicroseconds the thread offers its core to others at every turn:
-  // on a busy machine the thread it waits for (the leader, or a helper
-  // holding a part) may be queued behind it on the same core. Not sooner:
-  // an offer is a system call, and a helper inside one when a product is
-  // handed out starts its share late (offering after a few microseconds,
-  // the leader of a team of two spent 12 % of a step waiting for parts).
-  static void pause(std::chrono::steady_clock::time_point start) {
-    if (std::chrono::steady_clock::now() - start > std::chrono::microseconds(kPauseMicroseconds)) {
-      std::this_thread::yield();
-      return;
-    }
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
-
   int helpers_ = 0;
   std::vector<Block> blocks_;   // one per member
   std::atomic<uint64_t> job_{0};  // the job number, counting the leader's runs
@@ -296,6 +304,7 @@ class ThreadPool {
     }
     wake_.notify_all();
     drain();
+    spin_until([this] { return unfinished_.load(std::memory_order_acquire) == 0; });
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [this] { return unfinished_ == 0; });
     task_ = nullptr;
@@ -360,6 +369,9 @@ class ThreadPool {
   void work() {
     unsigned long seen = 0;
     for (;;) {
+      // A training step runs several tasks a batch (the shards, then the
+      // sum and the update over element ranges): spin for the next first.
+      spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; });
       {
         std::unique_lock<std::mutex> lock(mutex_);
         wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
@@ -376,8 +388,11 @@ class ThreadPool {
   std::condition_variable wake_, done_;
   void* task_ = nullptr;                  // the caller's task object
   void (*call_)(void*, int) = nullptr;    // calls it with an index
-  int next_ = 0, count_ = 0, unfinished_ = 0;
-  unsigned long generation_ = 0;
+  // Written under mutex_; atomic so that the spinning threads may read them
+  // without it.
+  int next_ = 0, count_ = 0;
+  std::atomic<int> unfinished_{0};
+  std::atomic<unsigned long> generation_{0};
   bool stopping_ = false;
   std::exception_ptr error_;
 };
