@@ -37,8 +37,8 @@ inline std::size_t element_range_begin(std::size_t n, int parts, int k) {
 
 // A thread waiting for others spins first, for up to kSpinMicroseconds:
 // the hand-offs of a training step come microseconds apart, far sooner than
-// a sleeping thread wakes (on this project's 2-core virtual machine, one
-// wake per hand-off left a tenth of two cores idle). Past that it sleeps.
+// a sleeping thread wakes (on the 2-core host of docs/performance.md, a wake
+// per hand-off left a tenth of the two cores idle). Past that it sleeps.
 constexpr int kSpinMicroseconds = 200;
 // A short wait in a spin loop that began at `start`. After
 // kPauseMicroseconds the thread offers its core to others at every turn:
