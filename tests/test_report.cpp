@@ -38,7 +38,7 @@ TEST_CASE("report: selectors, reductions and formats") {
   CHECK(report_value(d, "fig.csv series=linear,x=50 mean %.4f") == "0.5000");
 }
 
-TEST_CASE("report: the first kept model at or under a bound (kept=, <=, first)") {
+TEST_CASE("report: the first kept model at or under a bound (kept=, <=, >=, first)") {
   TempDir dir;
   // valid_error sets a new lowest value at epochs 1, 2 and 4 (epoch 3 only
   // equals it); epoch 3's test error is under the bound but its model is not kept.
@@ -49,6 +49,10 @@ TEST_CASE("report: the first kept model at or under a bound (kept=, <=, first)")
   CHECK(report_value(d, "m.csv kept=valid_error,test_error<=0.0107,first epoch %g") == "4");
   CHECK(report_value(d, "m.csv test_error<=0.0107,first epoch %g") == "3");
   CHECK(report_value(d, "m.csv kept=valid_error,last test_error pct:%.2f") == "0.90");
+  // At or over a bound: the last three epochs, the bounds on both sides.
+  CHECK(report_value(d, "m.csv epoch>=3 count %g") == "3");
+  CHECK(report_value(d, "m.csv epoch>=3 max:test_error %.4f") == "0.0105");
+  CHECK(report_value(d, "m.csv epoch>=2,epoch<=4 min:test_error %.4f") == "0.0100");
   CHECK_THROWS_WITH_AS(report_value(d, "m.csv seconds<=3,first epoch %g"), doctest::Contains("no column 'seconds'"),
                        std::runtime_error);
   CHECK_THROWS_WITH_AS(report_value(d, "m.csv test_error<=x,first epoch %g"), doctest::Contains("not a number"),

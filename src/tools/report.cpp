@@ -28,7 +28,7 @@ std::string report_value(const std::string& results_dir, const std::string& spec
   // page's markers from it, in one process (a page's few hundred small files
   // take milliseconds).
   const CsvTable t = load_csv_table(path);
-  // Rows kept by the terms in order (key=value, COLUMN<=V, kept=COLUMN), then reduced by first / last / min= / max=.
+  // Rows kept by the terms in order (key=value, COLUMN<=V, COLUMN>=V, kept=COLUMN), then reduced by first / last / min= / max=.
   std::vector<const std::vector<std::string>*> rows;
   for (const auto& row : t.rows) rows.push_back(&row);
   std::string pick;
@@ -47,13 +47,18 @@ std::string report_value(const std::string& results_dir, const std::string& spec
         rows = kept;
         continue;
       }
-      const auto at_most = term.find("<=");
-      if (at_most != std::string::npos) {
-        const std::string name = term.substr(0, at_most);
+      // COLUMN<=V or COLUMN>=V: the rows within the bound.
+      const auto bounded = std::min(term.find("<="), term.find(">="));
+      if (bounded != std::string::npos) {
+        const std::string name = term.substr(0, bounded);
         const int c = t.column(path, name);
-        const double bound = csv_number(path, term.substr(at_most + 2), "bound of '" + term + "'");
+        const double bound = csv_number(path, term.substr(bounded + 2), "bound of '" + term + "'");
+        const bool at_most = term[bounded] == '<';
         rows.erase(std::remove_if(rows.begin(), rows.end(),
-                                  [&](const auto* r) { return !(csv_number(path, (*r)[c], name) <= bound); }),
+                                  [&](const auto* r) {
+                                    const double v = csv_number(path, (*r)[c], name);
+                                    return !(at_most ? v <= bound : v >= bound);
+                                  }),
                    rows.end());
         continue;
       }

@@ -8,7 +8,7 @@
 //
 // FILE is under docs/results/; SELECT picks rows: terms joined by commas,
 // applied in order: `key=value` (the cell equals value), `COLUMN<=V`,
-// `kept=COLUMN` (the rows where COLUMN reaches a new lowest value, as a run
+// `COLUMN>=V`, `kept=COLUMN` (the rows where COLUMN reaches a new lowest value, as a run
 // keeps its best model), and one of `first`, `last`, `min=COLUMN` /
 // `max=COLUMN` (the first row where COLUMN is smallest / largest, among the
 // rows the other terms keep); or `all`. VALUE is a column (exactly one row must be
