@@ -73,21 +73,28 @@ TEST_CASE("training: a batch gradient is the same with 1, 2 or 3 threads, bit fo
 
 TEST_CASE("training: threads beyond the shards help inside them, bit for bit") {
   // One shard with 1, 2, 3 and 5 threads (teams of 1 to 5), and two shards
-  // with 5 threads (teams of 3 and 2) against 2 threads: the big products
-  // are cut into blocks of their output over a team, and every element keeps
-  // its sum; the rectifier's backward pass, the LSTM's gates and the retina
-  // (3 scales: its summed-area tables too) are cut into blocks of images.
+  // with 5 threads (teams of 3 and 2) against 2 threads: a team's members
+  // run whole blocks of images through the forward pass
+  // (the retina at one scale, and at 3 with their summed-area tables; the
+  // last config reads every view of a step: the LSTM locator's, and the
+  // outputs O_t of the change reward). In the backward pass the big products
+  // are cut into blocks of their output, and every element keeps its sum;
+  // the rectifier's and the LSTM's gates' passes into blocks of images.
   // Batch 128, hidden 256: big enough that a team of two cuts each of them.
   const int batch = 128;
   const Dataset data = random_images(64, 13);
   std::vector<int> indices(batch);
   for (int i = 0; i < batch; ++i) indices[i] = (5 * i + 3) % 64;
-  ModelConfig rnn, lstm, retina;
-  rnn.glimpses = lstm.glimpses = retina.glimpses = 4;
+  ModelConfig rnn, lstm, retina, views;
+  rnn.glimpses = lstm.glimpses = retina.glimpses = views.glimpses = 4;
   lstm.core = CoreKind::lstm;  // its products on weight panels
   retina.scales = 3;
   REQUIRE(glimpse_tables_pay(retina));
-  for (const ModelConfig& config : {rnn, lstm, retina}) {
+  views.locator = LocatorKind::lstm;
+  RewardConfig change;
+  change.kind = RewardKind::change;
+  for (const ModelConfig& config : {rnn, lstm, retina, views}) {
+    const RewardConfig reward = config.locator == LocatorKind::lstm ? change : RewardConfig{};
     Parameters params(config);
     params.init_uniform(3);
     for (int shards : {1, 2}) {
@@ -96,7 +103,7 @@ TEST_CASE("training: threads beyond the shards help inside them, bit for bit") {
       const std::vector<int> thread_counts = shards == 1 ? std::vector<int>{1, 2, 3, 5} : std::vector<int>{2, 5};
       for (int threads : thread_counts) {
         ThreadPool pool(threads);
-        BatchGradient gradient(config, batch, shards);
+        BatchGradient gradient(config, batch, shards, reward);
         const EpisodeLoss loss = gradient.compute(pool, params, LossWeights{}, data, indices.data(), 17);
         grads.push_back(flat(gradient.grads()));
         losses.push_back(loss.nll + loss.reinforce + loss.baseline);

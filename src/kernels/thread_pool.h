@@ -238,7 +238,8 @@ class Team {
 };
 
 // Runs rows(begin, end) over the rows [0, n) of a pass whose rows are
-// computed each on its own (an elementwise pass, the retina's images). A
+// computed each on its own (an elementwise pass, the forward pass of a
+// block of images). A
 // thread leading a team cuts the rows into blocks that its members run side
 // by side, when the pass is big enough to pay for the hand-off: at least
 // kElementsPerPart of `row_elements` each (about 4 us of one core, against

@@ -104,9 +104,7 @@ void core_gru_forward(const ModelConfig& config, const RamParams& p, const Step&
     std::fill(hn, hn + H, real(0));
   }
   if (prev.h) linear_multiply(B, prev.h, H, p.core_rec, now.gates + H, H4, /*accumulate=*/true);
-  team_rows(B, H4, [&](int r0, int r1) {
-    gru_gates_forward(r1 - r0, H, row_at(now.gates, r0, H4), row_at(prev.h, r0, H), row_at(now.h, r0, H));
-  });
+  gru_gates_forward(B, H, now.gates, prev.h, now.h);
 }
 
 void core_gru_backward(const ModelConfig& config, const RamParams& p, const RamParams&, const Step& prev,

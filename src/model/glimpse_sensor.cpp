@@ -26,7 +26,6 @@
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/thread_pool.h"
 #include "model/glimpse_sensor.h"
 
 namespace {
@@ -201,25 +200,20 @@ void glimpse_sensor(const ModelConfig& config, const Step& now) {
   const int G = config.glimpse_features();
   const std::size_t table_size = glimpse_table_size(config);
   const real* l = now.l;
-  // Images in blocks over the team, if any (kernels/thread_pool.h); a table
-  // cell costs about four pixel reads.
-  const double reads = static_cast<double>(C) * P * P * (1 + 4 * (K - 1));
-  team_rows(now.B, reads, [&](int b0, int b1) {
-    for (int b = b0; b < b1; ++b) {
-      real* rho_b = now.rho + static_cast<std::size_t>(b) * G;
-      int pool = 1;  // pixels per retina cell along one side: scale^s
-      for (int s = 0; s < K; ++s, pool *= config.glimpse_scale) {
-        const PatchBox box = glimpse_patch_box(config, l[2 * b + 0], l[2 * b + 1], s);
-        real* rho_s = rho_b + static_cast<std::size_t>(s) * C * P * P;
-        if (pool == 1)
-          patch_of_pixels(config, now.x[b], box.x0, box.y0, rho_s);
-        else if (now.x_tables)
-          patch_from_table(config, now.x_tables + b * table_size, box.x0, box.y0, pool, rho_s);
-        else
-          patch_from_pixels(config, now.x[b], box.x0, box.y0, pool, rho_s);
-      }
+  for (int b = 0; b < now.B; ++b) {
+    real* rho_b = now.rho + static_cast<std::size_t>(b) * G;
+    int pool = 1;  // pixels per retina cell along one side: scale^s
+    for (int s = 0; s < K; ++s, pool *= config.glimpse_scale) {
+      const PatchBox box = glimpse_patch_box(config, l[2 * b + 0], l[2 * b + 1], s);
+      real* rho_s = rho_b + static_cast<std::size_t>(s) * C * P * P;
+      if (pool == 1)
+        patch_of_pixels(config, now.x[b], box.x0, box.y0, rho_s);
+      else if (now.x_tables)
+        patch_from_table(config, now.x_tables + b * table_size, box.x0, box.y0, pool, rho_s);
+      else
+        patch_from_pixels(config, now.x[b], box.x0, box.y0, pool, rho_s);
     }
-  });
+  }
 }
 
 std::size_t glimpse_table_size(const ModelConfig& config) {
@@ -250,24 +244,22 @@ bool glimpse_tables_pay(const ModelConfig& config) {
 void glimpse_tables(const ModelConfig& config, int B, const uint8_t* const* x, uint32_t* tables) {
   const int C = config.channels, Hi = config.height, Wi = config.width;
   const std::size_t ld = static_cast<std::size_t>(Wi) + 1, size = glimpse_table_size(config);
-  team_rows(B, static_cast<double>(size), [&](int b0, int b1) {
-    for (int b = b0; b < b1; ++b)
-      for (int c = 0; c < C; ++c) {
-        const uint8_t* plane = x[b] + static_cast<std::size_t>(c) * Hi * Wi;
-        uint32_t* T = tables + b * size + static_cast<std::size_t>(c) * (Hi + 1) * ld;
-        std::fill(T, T + ld, 0u);  // row 0: nothing above
-        for (int y = 0; y < Hi; ++y) {
-          const uint8_t* row = plane + static_cast<std::size_t>(y) * Wi;
-          uint32_t* T_y = T + (y + 1) * ld;
-          uint32_t running = 0;
-          T_y[0] = 0;
-          for (int i = 0; i < Wi; ++i) T_y[i + 1] = running += row[i];
-        }
-        for (int y = 2; y <= Hi; ++y) {
-          const uint32_t* above = T + (y - 1) * ld;
-          uint32_t* T_y = T + y * ld;
-          for (std::size_t i = 1; i < ld; ++i) T_y[i] += above[i];
-        }
+  for (int b = 0; b < B; ++b)
+    for (int c = 0; c < C; ++c) {
+      const uint8_t* plane = x[b] + static_cast<std::size_t>(c) * Hi * Wi;
+      uint32_t* T = tables + b * size + static_cast<std::size_t>(c) * (Hi + 1) * ld;
+      std::fill(T, T + ld, 0u);  // row 0: nothing above
+      for (int y = 0; y < Hi; ++y) {
+        const uint8_t* row = plane + static_cast<std::size_t>(y) * Wi;
+        uint32_t* T_y = T + (y + 1) * ld;
+        uint32_t running = 0;
+        T_y[0] = 0;
+        for (int i = 0; i < Wi; ++i) T_y[i + 1] = running += row[i];
       }
-  });
+      for (int y = 2; y <= Hi; ++y) {
+        const uint32_t* above = T + (y - 1) * ld;
+        uint32_t* T_y = T + y * ld;
+        for (std::size_t i = 1; i < ld; ++i) T_y[i] += above[i];
+      }
+    }
 }

@@ -66,9 +66,7 @@ void lstm_forward(const LinearParams& in, const LinearParams& rec, int B, int H,
     for (int r = 0; r < B; ++r) std::copy(in.b, in.b + H4, gates + static_cast<std::size_t>(r) * H4);
   }
   if (h_prev) linear_multiply(B, h_prev, H, rec, gates, H4, /*accumulate=*/true);
-  team_rows(B, H4, [&](int r0, int r1) {
-    lstm_gates_forward(r1 - r0, H, row_at(gates, r0, H4), row_at(c_prev, r0, H), row_at(c, r0, H), row_at(h, r0, H));
-  });
+  lstm_gates_forward(B, H, gates, c_prev, c, h);
 }
 
 // The elementwise half of the backward step: dz [B, 4H] from dh and dc,

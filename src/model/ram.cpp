@@ -18,6 +18,8 @@
 
 #include "model/ram.h"
 
+#include "kernels/thread_pool.h"
+
 namespace {
 
 // Every buffer of an episode for `cap` images, with its shape, in one list:
@@ -110,10 +112,16 @@ void Episode::resize(int batch) {
 // per-step scalars (b, r, immediate, R, A) and the outputs O are packed instead,
 // [T, B] and [T + 1, B, A]: they pass rows = B.
 namespace {
+std::size_t row_width(const Tensor& t) {
+  return t.dim(2) > 0 ? static_cast<std::size_t>(t.dim(2)) : 1;  // [T, rows] buffers: 1
+}
 real* rows_of(const Tensor& t, int s, int rows) {
   if (!t.data()) return nullptr;
-  const std::size_t width = t.dim(2) > 0 ? static_cast<std::size_t>(t.dim(2)) : 1;  // [T, rows] buffers: 1
-  return const_cast<real*>(t.data()) + static_cast<std::size_t>(s) * rows * width;
+  return const_cast<real*>(t.data()) + static_cast<std::size_t>(s) * rows * row_width(t);
+}
+// Row `first` of a view into buffer t (nullptr stays nullptr).
+real* from_row(real* view, const Tensor& t, int first) {
+  return view ? view + static_cast<std::size_t>(first) * row_width(t) : nullptr;
 }
 }  // namespace
 
@@ -144,6 +152,33 @@ Step Episode::step(int s) const {
   now.R = rows_of(R, s, B);
   now.A = rows_of(A, s, B);
   return now;
+}
+
+Step Episode::step(int s, int first, int end) const {
+  Step rows = step(s);
+  rows.B = end - first;
+  rows.x += first;
+  if (rows.x_tables) rows.x_tables += static_cast<std::size_t>(first) * glimpse_table_size(config);
+  rows.O = from_row(rows.O, O, first);
+  rows.mu_pre = from_row(rows.mu_pre, mu_pre, first);
+  rows.loc_gates = from_row(rows.loc_gates, loc_gates, first);
+  rows.loc_c = from_row(rows.loc_c, loc_cell, first);
+  rows.mu = from_row(rows.mu, mu, first);
+  rows.noise = from_row(rows.noise, noise, first);
+  rows.l_raw = from_row(rows.l_raw, l_raw, first);
+  rows.l = from_row(rows.l, l, first);
+  rows.b = from_row(rows.b, b, first);
+  rows.rho = from_row(rows.rho, rho, first);
+  rows.hcat = from_row(rows.hcat, hcat, first);
+  rows.g = from_row(rows.g, g, first);
+  rows.gates = from_row(rows.gates, gates, first);
+  rows.c = from_row(rows.c, cell, first);
+  rows.h = from_row(rows.h, h, first);
+  rows.r = from_row(rows.r, r, first);
+  rows.immediate = from_row(rows.immediate, immediate, first);
+  rows.R = from_row(rows.R, R, first);
+  rows.A = from_row(rows.A, A, first);
+  return rows;
 }
 
 StepGrads Episode::grads(int s) const {
@@ -183,32 +218,50 @@ void Episode::draw_locations(int j, uint64_t stream, Locations where) {
   location_draws(where, stream, config.glimpses, noise.data() + 2 * j, 2 * static_cast<std::size_t>(capacity));
 }
 
-void episode_forward(const Parameters& params, Episode& ep, Locations where) {
+namespace {
+
+// The forward pass of images [first, end), which need nothing of the others.
+void forward_rows(const Parameters& params, Episode& ep, Locations where, int first, int end) {
   const ModelConfig& c = ep.config;
   const RamParams& p = params.views();
-  const int T = c.glimpses, B = ep.B, H = c.hidden, A = c.classes;
+  const int T = c.glimpses, B = end - first, H = c.hidden, A = c.classes;
   // The images' summed-area tables, once for all T glimpses.
-  if (!ep.image_tables.empty()) glimpse_tables(c, B, ep.images.data(), ep.image_tables.data());
+  if (!ep.image_tables.empty())
+    glimpse_tables(c, B, ep.images.data() + first,
+                   ep.image_tables.data() + static_cast<std::size_t>(first) * glimpse_table_size(c));
   for (int s = 0; s < T; ++s) {
-    const Step prev = ep.step(s - 1), now = ep.step(s);
+    const Step prev = ep.step(s - 1, first, end), now = ep.step(s, first, end);
     location_network_forward(c, p, prev, now, where);  // mu_t, l_t from h_{t-1}
     baseline_forward(c, p, prev, now);                 // b_t from h_{t-1}
     glimpse_sensor(c, now);                            // rho_t = rho(x, l_t)
     glimpse_network_forward(c, p, now);                // g_t = f_g(rho_t, l_t)
     core_forward(c, p, prev, now);                     // h_t = f_h(h_{t-1}, g_t)
   }
-  const Step last = ep.step(T - 1);
-  action_network_forward(p, B, H, A, last.h, ep.logp.data());  // logp = f_a(h_T)
+  const Step last = ep.step(T - 1, first, end);
+  real* logp = ep.logp.data() + static_cast<std::size_t>(first) * A;
+  action_network_forward(p, B, H, A, last.h, logp);  // logp = f_a(h_T)
   if (ep.reward.kind != RewardKind::classify || ep.all_outputs) {
     // The seed's rewards read the classifier on every state h_0..h_T: its
     // logits O_t = h_t W_a + b_a (O_0 = b_a from h_0 = 0), or its
     // log-probabilities log_softmax of them, as ep.reward.output says.
     for (int s = -1; s < T; ++s) {
-      const Step now = ep.step(s);
+      const Step now = ep.step(s, first, end);
       action_network_logits(p, B, H, A, now.h, now.O);
       if (ep.reward.output == RewardOutput::logprobs) log_softmax_rows(B, A, now.O);
     }
   }
+}
+
+}  // namespace
+
+// Every image's forward pass is its own: no product or pass of it mixes
+// rows, and a row of a product has the same bits in any block of rows
+// (gemm_tiles.h). So a team's members run whole blocks of images through
+// all T glimpses, each on its own, rather than meeting at every product and
+// waiting while the leader alone runs the heads (the location network, the
+// baseline): kElementsPerPart a row makes every image worth a part.
+void episode_forward(const Parameters& params, Episode& ep, Locations where) {
+  team_rows(ep.B, kElementsPerPart, [&](int first, int end) { forward_rows(params, ep, where, first, end); });
 }
 
 void episode_rewards(Episode& ep) {

@@ -25,6 +25,9 @@ struct Episode {
 
   // Glimpse t = s + 1's views; step(-1) is the zero state before the first.
   Step step(int s) const;
+  // The same views of images [first, end) alone: a block of rows that runs
+  // on its own (episode_forward).
+  Step step(int s, int first, int end) const;
   // The backward scratch of step s; its views into step s - 1 are nullptr at s = 0.
   StepGrads grads(int s) const;
   // The scratch of a locator gradient that stays within step s (the
@@ -92,7 +95,8 @@ std::size_t episode_bytes(const ModelConfig& config, int capacity);
 
 // Runs T glimpses, looking where `where` says (location_network.h): at the
 // policy's mean, at a sample drawn with the standard normals in ep.noise, or
-// at the locations in ep.noise.
+// at the locations in ep.noise. A thread leading a team (thread_pool.h)
+// hands each member blocks of images to run through all T glimpses.
 void episode_forward(const Parameters& params, Episode& ep, Locations where);
 // Rewards (as ep.reward says), returns and advantages of the episode just
 // run; change-code also its immediate rewards, against ep.reference.
