@@ -142,6 +142,17 @@ if [ "$(grep '^test_error=' "$tmp/eval")" = "$(grep '^test_error=' "$tmp/tiny.ou
 else
   failed=$((failed + 1)); echo "FAILED: eval of the tiny run:"; cat "$tmp/eval"
 fi
+# --csv writes the same evaluation, a row per glimpse (the tiny run has 2).
+"$ram" eval --checkpoint "$tmp/tiny/model.bin" --csv "$tmp/eval.csv" >"$tmp/eval2" 2>&1
+error=$(grep '^test_error=' "$tmp/eval2" | cut -d= -f2)
+if [ "$(head -1 "$tmp/eval.csv")" = "split,glimpse,mean_x,mean_y,error,nll" ] && [ "$(wc -l <"$tmp/eval.csv")" = 3 ] &&
+   [ "$(cut -d, -f1,2 "$tmp/eval.csv" | tail -2 | tr '\n' ' ')" = "test,1 test,2 " ] &&
+   awk -F, -v e="$error" 'NR > 1 && sprintf("%.4f", $5) != e { bad = 1 } END { exit bad }' "$tmp/eval.csv"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAILED: eval --csv of the tiny run:"; cat "$tmp/eval.csv" "$tmp/eval2"
+fi
+expect 2 "$tmp/no/such/dir/e.csv.tmp: cannot" -- "$ram" eval --checkpoint "$tmp/tiny/model.bin" --csv "$tmp/no/such/dir/e.csv"
 # A checkpoint runs on the images it was trained on: the same files
 # elsewhere are fine, other ones (one test pixel changed) are refused unless
 # --allow-other-data.

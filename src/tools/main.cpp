@@ -29,6 +29,7 @@
 #include "tools/experiments.h"
 #include "tools/report.h"
 #include "tools/show.h"
+#include "train/atomic_file.h"
 #include "train/checkpoint.h"
 #include "train/settings.h"
 #include "train/train.h"
@@ -40,6 +41,7 @@ const char* kUsage = R"(usage:
             --resume: continue the run in RUN_DIR from last.bin
   ram eval  --checkpoint RUN_DIR/model.bin [--split valid|test] [--data DIR] [--threads N]
             [--allow-other-data]  (run it on other images than those it was trained on)
+            [--csv FILE]  also write the result, a row per glimpse: split, glimpse, mean_x, mean_y, error, nll
   ram experiment NAME --out DIR [--epochs N] [--seeds K] [--datasets A,B] [--variants A,B]
             [--images N]
             [--mnist DIR] [--cifar10 DIR] [--fashion-mnist DIR] [--print-commands]
@@ -175,7 +177,7 @@ int command_show(int argc, char** argv) {
 }
 
 int command_eval(int argc, char** argv) {
-  const Flags f(argc, argv, 2, {"--checkpoint", "--split", "--data", "--threads"}, {"--allow-other-data"});
+  const Flags f(argc, argv, 2, {"--checkpoint", "--split", "--data", "--threads", "--csv"}, {"--allow-other-data"});
   if (!f.has("--checkpoint")) throw UsageError("eval: --checkpoint FILE is required");
   const std::string split = f.text("--split", "test");
   if (split != "valid" && split != "test") throw UsageError("--split: '" + split + "' is not one of valid, test");
@@ -197,6 +199,16 @@ int command_eval(int argc, char** argv) {
     std::printf(" (%.2f, %.2f)", e.mean_location[2 * t], e.mean_location[2 * t + 1]);
   std::printf("\n");
   std::printf("%s_error=%.4f\n", split.c_str(), e.error);
+  if (f.has("--csv")) {  // for pages whose numbers come from a CSV (tools/report.h)
+    std::string csv = "split,glimpse,mean_x,mean_y,error,nll\n";
+    for (int t = 0; t < m.config.model.glimpses; ++t) {
+      char row[160];
+      std::snprintf(row, sizeof row, "%s,%d,%.6f,%.6f,%.6f,%.6f\n", split.c_str(), t + 1, e.mean_location[2 * t],
+                    e.mean_location[2 * t + 1], e.error, e.nll);
+      csv += row;
+    }
+    write_file_atomically(f.text("--csv", ""), csv);
+  }
   return 0;
 }
 
