@@ -239,12 +239,12 @@ class Team {
 
 // Runs rows(begin, end) over the rows [0, n) of a pass whose rows are
 // computed each on its own (an elementwise pass, the forward pass of a
-// block of images). A
-// thread leading a team cuts the rows into blocks that its members run side
-// by side, when the pass is big enough to pay for the hand-off: at least
-// kElementsPerPart of `row_elements` each (about 4 us of one core, against
-// about 1 us of hand-off). Two blocks per member, so that a helper still
-// waking leaves half a share, not a whole one, for the others to wait on.
+// block of images). A thread leading a team cuts the rows into blocks that
+// its members run side by side, when the pass is big enough to pay for the
+// hand-off: at least kElementsPerPart of `row_elements` each (about 4 us of
+// one core, against about 1 us of hand-off). Two blocks per member, so that
+// a helper still waking leaves half a share, not a whole one, for the
+// others to wait on.
 // A row's values do not depend on the cut, nor then on the thread count.
 constexpr double kElementsPerPart = 16 * 1024;
 
