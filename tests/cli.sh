@@ -101,6 +101,7 @@ expect 2 "--collect-only: only ram-tables takes it" -- "$ram" experiment fig2 --
 expect 2 "--variants: fig4 has no variant 'lowstd' (known: linear, lstm-locator, lstm-core)" -- "$ram" experiment fig4 --out "$tmp/exp" --variants linear,lowstd
 expect 2 "--variants: only fig4 and collapse take it" -- "$ram" experiment fig3 --out "$tmp/exp" --variants linear
 expect 2 "--canvas: 20 is outside 28..1000" -- "$ram" bench --canvas 20
+expect 2 "--shift: -1 is outside 0..4095" -- "$ram" train --out "$tmp/run" --shift -1
 
 # `ram help` lists every train flag with its range and default.
 "$ram" help >"$tmp/help" 2>&1

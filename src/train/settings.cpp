@@ -95,6 +95,7 @@ const std::vector<Setting>& settings_table() {
       {"--reward-coef", "C", "reward_coef", FIELD(reward.coef), "lowstd 0.01, else 1", range(-1e6, 1e6), "weight of the seed's reward", P | I, coef_for_reward},
       {"--reward-output", "NAME", "reward_output", FIELD(reward.output), "logits", one_of("logits, logprobs"), "O_t of the seed's rewards", I, nullptr, seed_reward, "logprobs"},
       {"--reinforce-into-core", nullptr, "reinforce_into_core", FIELD(loss.reinforce_into_core), "0", kSwitch, "REINFORCE also trains the core (Torch)", I},
+      {"--shift", "N", "shift", FIELD(shift), "0", range(0, 4095), "move training images by up to N pixels, anew each epoch (ours)", I},
       {"--clip-norm", "C", "clip_norm", FIELD(clip_norm), "0", range(0, 1e9), "gradient norm ceiling (0: none)", I},
       {"--max-minutes", "M", nullptr, FIELD(max_minutes), "0", range(0, 1e7), "time limit, minutes (0: none)", R | P},
       // Without a flag. The image shape and the class count come from the data set.

@@ -26,6 +26,7 @@
 #include <stdexcept>
 #include <unistd.h>
 
+#include "datasets/shifted_images.h"
 #include "kernels/fingerprint.h"
 #include "kernels/random.h"
 #include "kernels/thread_pool.h"
@@ -364,6 +365,7 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
 
   std::fprintf(stderr, "loading %s from %s\n", cfg.dataset.c_str(), cfg.data_dir.c_str());
   DataSplits data = load_dataset(cfg.dataset, cfg.data_dir, cfg.seed, cfg.placement, cfg.model);
+  shift_training_images(data, cfg.shift, cfg.seed);  // --shift: the training split alone
   const std::string fingerprint = data_fingerprint(data);
   if (resume) {
     const ModelConfig& saved = resumed.config.model;
