@@ -16,12 +16,7 @@ namespace {
 // `count` images of C x 12 x 10 whose pixels are all different and nonzero,
 // so that a move can be told from the pixels alone.
 Dataset patterned(int count, int channels) {
-  Dataset d;
-  d.count = count;
-  d.channels = channels;
-  d.height = 12;
-  d.width = 10;
-  d.classes = 10;
+  Dataset d{count, channels, /*height=*/12, /*width=*/10, /*classes=*/10, {}, {}};
   for (int i = 0; i < count; ++i) {
     for (int p = 0; p < channels * 12 * 10; ++p) d.pixels.push_back(static_cast<uint8_t>(1 + (p * 7 + i) % 251));
     d.labels.push_back(static_cast<uint8_t>(i % 10));
