@@ -399,6 +399,30 @@ TEST_CASE("training: a run resumed from last.bin ends exactly where the uninterr
   CHECK_FALSE(best.has_training_state);
 }
 
+TEST_CASE("training: --shift trains on moved images, and a resumed run with it ends where the whole run ends") {
+  TempDir data_dir;
+  write_fake_mnist(data_dir, 10050, 20, 10050);
+  TempDir plain, whole, split;
+  TrainConfig run = small_run(data_dir.path(), plain.path(), 3);
+  train(run, false, "unmoved");
+  run.shift = 1;  // the fake images are 2 x 2
+  run.out_dir = whole.path();
+  train(run, false, "whole");
+  run.out_dir = split.path();
+  run.epochs = 1;
+  train(run, false, "first part");
+  run.epochs = 3;
+  train(run, true, "resumed");
+  const Checkpoint unmoved = load_checkpoint(plain.file("last.bin"));
+  const Checkpoint a = load_checkpoint(whole.file("last.bin"));
+  const Checkpoint b = load_checkpoint(split.file("last.bin"));
+  CHECK(a.config.shift == 1);
+  CHECK(b.config.shift == 1);
+  CHECK(a.params == b.params);
+  CHECK(metrics_without_seconds(whole.file("metrics.csv")) == metrics_without_seconds(split.file("metrics.csv")));
+  CHECK(a.params != unmoved.params);  // the move reached the training images
+}
+
 TEST_CASE("training: change-code's z_ref is a function of the settings, fixed across batches, and survives a resume") {
   TempDir data_dir;
   write_fake_mnist(data_dir, 10050, 20, 10050);
