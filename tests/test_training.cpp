@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "kernels/random.h"
 #include "kernels/thread_pool.h"
@@ -40,6 +41,21 @@ std::vector<real> flat(const Parameters& p) { return std::vector<real>(p.data(),
 
 // metrics.csv without its last column (wall-clock seconds).
 std::string metrics_without_seconds(const std::string& path) { return without_seconds(read_text(path)); }
+
+// `run` trained in one go into whole_dir, and into split_dir for one epoch,
+// then resumed to its end; returns the two last.bin files, whole first.
+std::pair<Checkpoint, Checkpoint> whole_and_resumed(TrainConfig run, const std::string& whole_dir,
+                                                    const std::string& split_dir) {
+  const int epochs = run.epochs;
+  run.out_dir = whole_dir;
+  train(run, false, "whole");
+  run.out_dir = split_dir;
+  run.epochs = 1;
+  train(run, false, "first part");
+  run.epochs = epochs;
+  train(run, true, "resumed");
+  return {load_checkpoint(whole_dir + "/last.bin"), load_checkpoint(split_dir + "/last.bin")};
+}
 
 
 }  // namespace
@@ -406,16 +422,8 @@ TEST_CASE("training: --shift trains on moved images, and a resumed run with it e
   TrainConfig run = small_run(data_dir.path(), plain.path(), 3);
   train(run, false, "unmoved");
   run.shift = 1;  // the fake images are 2 x 2
-  run.out_dir = whole.path();
-  train(run, false, "whole");
-  run.out_dir = split.path();
-  run.epochs = 1;
-  train(run, false, "first part");
-  run.epochs = 3;
-  train(run, true, "resumed");
+  const auto [a, b] = whole_and_resumed(run, whole.path(), split.path());
   const Checkpoint unmoved = load_checkpoint(plain.file("last.bin"));
-  const Checkpoint a = load_checkpoint(whole.file("last.bin"));
-  const Checkpoint b = load_checkpoint(split.file("last.bin"));
   CHECK(a.config.shift == 1);
   CHECK(b.config.shift == 1);
   CHECK(a.params == b.params);
@@ -462,15 +470,7 @@ TEST_CASE("training: change-code's z_ref is a function of the settings, fixed ac
   classify.compute(pool, params, c.loss, data.train, second.data(), 2);
   CHECK(flat(classify.grads()) != flat(alone.grads()));
   // A resumed run recomputes z_ref and ends where the whole run ends.
-  train(c, false, "whole");
-  TrainConfig part = c;
-  part.out_dir = split.path();
-  part.epochs = 1;
-  train(part, false, "first part");
-  part.epochs = 3;
-  train(part, true, "resumed");
-  const Checkpoint a = load_checkpoint(whole.file("last.bin"));
-  const Checkpoint b = load_checkpoint(split.file("last.bin"));
+  const auto [a, b] = whole_and_resumed(c, whole.path(), split.path());
   CHECK(a.config.reward.kind == RewardKind::change_code);
   CHECK(a.state.epochs_done == 3);
   CHECK(a.params == b.params);
