@@ -52,8 +52,11 @@ void shift_training_images(DataSplits& data, int shift, uint64_t seed) {
   // MNIST) or the same every epoch.
   std::function<Dataset(int)> unshifted = data.training_epoch;
   if (!unshifted) unshifted = [train = data.train](int) { return train; };
-  data.training_epoch = [unshifted = std::move(unshifted), shift, seed](int epoch) {
-    return shift_images(unshifted(epoch), shift, mix_key(seed, kKeyShift, static_cast<uint64_t>(epoch)));
+  auto key = [seed](int epoch) { return mix_key(seed, kKeyShift, static_cast<uint64_t>(epoch)); };
+  data.training_epoch = [unshifted = std::move(unshifted), shift, key](int epoch) {
+    return shift_images(unshifted(epoch), shift, key(epoch));
   };
-  data.train = data.training_epoch(0);
+  // data.train already holds epoch 0's unmoved images: move them, rather
+  // than drawing the epoch again.
+  data.train = shift_images(data.train, shift, key(0));
 }
