@@ -785,93 +785,85 @@ TEST_CASE("action_network_nll_backward: W_a, b_a and dh") {
 // ---------------------------------------------------------------------------
 // baseline.cpp
 
-TEST_CASE("baseline_backward: w_b and c, and nothing else") {
-  const ModelConfig c = small_config();
-  const int B = 3, H = c.hidden;
-  const double weight = 0.6;
-  Parameters params(c), grads(c);
-  Rng rng(mix_key(kSeed, 10));
-  params.init_uniform(mix_key(kSeed, 10), 1.0);
-  std::vector<real> h_prev = fd::uniform_vector(rng, B * H, 0, 2);
-  std::vector<real> R = fd::uniform_vector(rng, B, -1, 2);  // returns, held fixed
-  std::vector<real> b(B), db(B);
+namespace {
+
+// One step of the baseline's regression, L = weight * sum_b (b_b - R_b)^2,
+// with the returns R held fixed: h_{t-1} is a constant of this loss.
+struct BaselineProblem {
+  static constexpr int B = 3;
+  static constexpr double weight = 0.6;
+  ModelConfig c;
+  Parameters params, grads;
+  std::vector<real> h_prev, R, b, db;
   Step prev, now;
-  now.B = B;
-  now.b = b.data();
-  now.R = R.data();
   StepGrads d;
-  d.db = db.data();
-  // L = weight * sum_b (b_b - R_b)^2
-  auto loss_from = [&](real* h) {
+
+  BaselineProblem(const ModelConfig& config, uint64_t key)
+      : c(config), params(config), grads(config), b(B), db(B) {
+    Rng rng(mix_key(kSeed, key));
+    params.init_uniform(mix_key(kSeed, key), 1.0);
+    h_prev = fd::uniform_vector(rng, B * c.hidden, 0, 2);
+    R = fd::uniform_vector(rng, B, -1, 2);
+    now.B = B;
+    now.b = b.data();
+    now.R = R.data();
+    d.db = db.data();
+  }
+  BaselineProblem(const BaselineProblem&) = delete;  // now and d point into it
+
+  double loss_from(real* h) {
     prev.h = h;
     baseline_forward(c, params.views(), prev, now);
     double L = 0;
     for (int r = 0; r < B; ++r) L += weight * (b[r] - R[r]) * (b[r] - R[r]);
     return L;
-  };
-  SUBCASE("b_t = h_{t-1} w_b + c") {
-    auto loss = [&] { return loss_from(h_prev.data()); };
-    const double L0 = loss();
+  }
+  // The backward pass at h, checked to return the loss it differentiates.
+  void check_backward(real* h) {
+    const double L0 = loss_from(h);
     grads.zero();
     const double returned = baseline_backward(c, params.views(), grads.views(), prev, now, weight, d);
     CHECK(returned == doctest::Approx(L0).epsilon(1e-14));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("baseline_backward: w_b and c, and nothing else") {
+  BaselineProblem p(small_config(), 10);
+  SUBCASE("b_t = h_{t-1} w_b + c") {
+    p.check_backward(p.h_prev.data());
     // Every other block, the core's included, stays exactly zero: h_{t-1} is a
     // constant of the baseline loss.
-    fd::check_parameter_gradients(params, grads, {"baseline.W", "baseline.b"}, loss);
+    fd::check_parameter_gradients(p.params, p.grads, {"baseline.W", "baseline.b"},
+                                  [&] { return p.loss_from(p.h_prev.data()); });
   }
   SUBCASE("first step, h_prev == nullptr: b_1 = c") {
-    auto loss = [&] { return loss_from(nullptr); };
-    const double L0 = loss();
-    grads.zero();
-    const double returned = baseline_backward(c, params.views(), grads.views(), prev, now, weight, d);
-    CHECK(returned == doctest::Approx(L0).epsilon(1e-14));
-    fd::check_parameter_gradients(params, grads, {"baseline.b"}, loss);
+    p.check_backward(nullptr);
+    fd::check_parameter_gradients(p.params, p.grads, {"baseline.b"},
+                                  [&] { return p.loss_from(nullptr); });
   }
 }
 
 TEST_CASE("baseline_backward, --baseline constant: b = 1 + c whatever the state; c alone, no W") {
   ModelConfig c = small_config();
   c.baseline = BaselineKind::constant;
-  const int B = 3, H = c.hidden;
-  const double weight = 0.6;
-  Parameters params(c), grads(c);
-  for (const ParamBlock& block : params.blocks()) CHECK(block.name != "baseline.W");  // in = 0: no weights
-  Rng rng(mix_key(kSeed, 12));
-  params.init_uniform(mix_key(kSeed, 12), 1.0);
-  std::vector<real> h_prev = fd::uniform_vector(rng, B * H, 0, 2);
-  std::vector<real> R = fd::uniform_vector(rng, B, -1, 2);
-  std::vector<real> b(B), db(B);
-  Step prev, now;
-  now.B = B;
-  now.b = b.data();
-  now.R = R.data();
-  StepGrads d;
-  d.db = db.data();
-  auto loss_from = [&](real* h) {
-    prev.h = h;
-    baseline_forward(c, params.views(), prev, now);
-    double L = 0;
-    for (int r = 0; r < B; ++r) L += weight * (b[r] - R[r]) * (b[r] - R[r]);
-    return L;
-  };
-  for (real* h : {h_prev.data(), static_cast<real*>(nullptr)}) {
+  BaselineProblem p(c, 12);
+  for (const ParamBlock& block : p.params.blocks()) CHECK(block.name != "baseline.W");  // in = 0: no weights
+  for (real* h : {p.h_prev.data(), static_cast<real*>(nullptr)}) {
     CAPTURE(h != nullptr);
-    auto loss = [&] { return loss_from(h); };
-    const double L0 = loss();
-    for (int r = 0; r < B; ++r) CHECK(b[r] == 1 + params.views().baseline.b[0]);
-    grads.zero();
-    const double returned = baseline_backward(c, params.views(), grads.views(), prev, now, weight, d);
-    CHECK(returned == doctest::Approx(L0).epsilon(1e-14));
-    fd::check_parameter_gradients(params, grads, {"baseline.b"}, loss);
+    p.check_backward(h);
+    for (int r = 0; r < p.B; ++r) CHECK(p.b[r] == 1 + p.params.views().baseline.b[0]);
+    fd::check_parameter_gradients(p.params, p.grads, {"baseline.b"}, [&] { return p.loss_from(h); });
   }
   // By hand: c = 0.25, so b = 1.25; R = (1, 0, 2), weight 0.5:
   // dL/dc = 2 * 0.5 * ((1.25 - 1) + (1.25 - 0) + (1.25 - 2)) = 0.75.
-  params.views().baseline.b[0] = real(0.25);
-  R = {1, 0, 2};
-  loss_from(nullptr);
-  grads.zero();
-  baseline_backward(c, params.views(), grads.views(), prev, now, 0.5, d);
-  CHECK(grads.views().baseline.b[0] == doctest::Approx(0.75).epsilon(1e-14));
+  p.params.views().baseline.b[0] = real(0.25);
+  p.R[0] = 1, p.R[1] = 0, p.R[2] = 2;  // in place: now.R points at them
+  p.loss_from(nullptr);
+  p.grads.zero();
+  baseline_backward(c, p.params.views(), p.grads.views(), p.prev, p.now, 0.5, p.d);
+  CHECK(p.grads.views().baseline.b[0] == doctest::Approx(0.75).epsilon(1e-14));
   // Regressed once per episode: at t = 1 (s = 0) alone; the state baseline at every step.
   CHECK(baseline_regressed_at(c, 0));
   CHECK_FALSE(baseline_regressed_at(c, 1));

@@ -70,20 +70,27 @@ std::vector<int> gif_frame_delays(const std::string& path) {
   }
 }
 
-}  // namespace
-
-TEST_CASE("show: a grid PNG and one frame per glimpse; bad requests are refused") {
-  TempDir data_dir, run;
-  write_fake_mnist(data_dir, 10050, 20, 10050);
+// A small model's settings for one epoch on the fake MNIST in data_dir,
+// written to run: the checkpoint `show` draws from.
+TrainConfig small_run(const TempDir& data_dir, const TempDir& run) {
   TrainConfig c;
   c.data_dir = data_dir.path();
   c.out_dir = run.path();
-  c.model.glimpses = 3;
   c.model.what_hidden = c.model.where_hidden = 16;
   c.model.glimpse_hidden = c.model.hidden = 32;
   c.batch = 10;
   c.epochs = 1;
   c.threads = 1;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("show: a grid PNG and one frame per glimpse; bad requests are refused") {
+  TempDir data_dir, run;
+  write_fake_mnist(data_dir, 10050, 20, 10050);
+  TrainConfig c = small_run(data_dir, run);
+  c.model.glimpses = 3;
   train(c, false, "test");
 
   ShowConfig s;
@@ -125,10 +132,8 @@ TEST_CASE("show: a grid PNG and one frame per glimpse; bad requests are refused"
 TEST_CASE("show: a cluttered-MNIST model that looks at random places") {
   TempDir data_dir, run;
   write_fake_mnist(data_dir, 10050, 20, 10050);
-  TrainConfig c;
+  TrainConfig c = small_run(data_dir, run);
   c.dataset = "cluttered-mnist";
-  c.data_dir = data_dir.path();
-  c.out_dir = run.path();
   c.placement.canvas = 30;
   c.placement.clutter = 3;
   c.placement.clutter_size = 2;
@@ -137,11 +142,6 @@ TEST_CASE("show: a cluttered-MNIST model that looks at random places") {
   c.model.scales = 2;
   c.model.unit_pixels = 15;
   c.model.locations = LocationSource::random;
-  c.model.what_hidden = c.model.where_hidden = 16;
-  c.model.glimpse_hidden = c.model.hidden = 32;
-  c.batch = 10;
-  c.epochs = 1;
-  c.threads = 1;
   train(c, false, "test");
 
   ShowConfig s;
