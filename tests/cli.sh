@@ -92,6 +92,7 @@ expect 2 "--locator: 'tree' is not one of linear, lstm" -- "$ram" bench --locato
 expect 2 "--glimpses: 0 is outside 1..64" -- "$ram" bench --glimpses 0
 expect 2 "--reward-coef: set by the experiment" -- "$ram" experiment fig4 --out "$tmp/exp" --reward-coef 2
 expect 2 "--max-minutes: set by the experiment" -- "$ram" experiment fig4 --out "$tmp/exp" --max-minutes 2
+expect 2 "--patience: set by the experiment" -- "$ram" experiment fig4 --out "$tmp/exp" --patience 2
 expect 2 "--epochs: 0 is outside 1..100000" -- "$ram" experiment fig4 --out "$tmp/exp" --epochs 0
 expect 2 "--locations: 'grid' is not one of policy, random" -- "$ram" train --out "$tmp/run" --locations grid
 expect 2 "--glimpses: set by ram-tables for each of its rows" -- "$ram" experiment ram-tables --out "$tmp/exp" --glimpses 4

@@ -350,7 +350,7 @@ TEST_CASE("checkpoint: every saved setting survives a save and a load; the other
     // What a checkpoint does not hold, a resumed run must take from the command line.
     if (!s.tag) CHECK((s.traits & kResumable) != 0);
   }
-  CHECK(not_saved == std::vector<std::string>{"--threads", "--max-minutes"});
+  CHECK(not_saved == std::vector<std::string>{"--threads", "--max-minutes", "--patience"});
   // model.bin (no training state) holds the settings too.
   save_checkpoint(dir.file("model.bin"), c, params, nullptr, nullptr);
   const Checkpoint best = load_checkpoint(dir.file("model.bin"));
@@ -525,7 +525,7 @@ TEST_CASE("settings: --resume keeps the saved settings but those it may change")
   const Flags more(static_cast<int>(argv.size()), argv.data(), 0, valued, switches);
   CHECK(error_of([&] { resumed_settings(saved, settings_from_flags(more), more, "run/last.bin"); }) ==
         "--sigma: cannot be changed when resuming; the run's settings come from run/last.bin (only --data, "
-        "--epochs, --threads and --max-minutes may be given)");
+        "--epochs, --threads, --max-minutes and --patience may be given)");
   std::vector<const char*> preset = {"--out", "run", "--resume", "--preset", "torch"};
   const Flags with_preset(static_cast<int>(preset.size()), preset.data(), 0, valued, switches);
   CHECK(error_of([&] { resumed_settings(saved, settings_from_flags(with_preset), with_preset, "run/last.bin"); }) ==

@@ -550,6 +550,34 @@ TEST_CASE("training: --max-minutes stops the run after the epoch that passes it"
   CHECK(load_checkpoint(run.file("last.bin")).state.epochs_done == 1);
 }
 
+TEST_CASE("training: --patience stops the run after N epochs without a better validation error, also on a resume") {
+  TempDir data_dir;
+  write_fake_mnist(data_dir, 10050, 20, 10050);
+  TempDir run;
+  // The lowest learning rate there is barely moves the weights, so every
+  // epoch's validation error equals the first's, which stays the best (a
+  // later one must be lower).
+  TrainConfig c = small_run(data_dir.path(), run.path(), 6);
+  c.optimizer.lr = 1e-9;
+  c.optimizer.min_lr = 0;
+  c.patience = 2;
+  train(c, false, "patient");
+  Checkpoint last = load_checkpoint(run.file("last.bin"));
+  CHECK(last.state.best_epoch == 1);
+  CHECK(last.state.epochs_done == 3);
+  // Resumed with the same patience it trains no further; with more, it goes on
+  // until that runs out too.
+  train(c, true, "again");
+  CHECK(load_checkpoint(run.file("last.bin")).state.epochs_done == 3);
+  c.patience = 4;
+  train(c, true, "more patient");
+  CHECK(load_checkpoint(run.file("last.bin")).state.epochs_done == 5);
+  // 0 never stops.
+  c.patience = 0;
+  train(c, true, "to the end");
+  CHECK(load_checkpoint(run.file("last.bin")).state.epochs_done == 6);
+}
+
 TEST_CASE("optimizer: gradient-norm clipping scales a long gradient to the ceiling, leaves a short one") {
   // (3, 4) has norm 5: clipped to 1 it becomes (0.6, 0.8); a ceiling of 10 leaves it.
   real g[2] = {3, 4};

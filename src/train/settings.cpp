@@ -98,6 +98,7 @@ const std::vector<Setting>& settings_table() {
       {"--shift", "N", "shift", FIELD(shift), "0", range(0, 4095), "move training images by up to N pixels, anew each epoch (ours)", I},
       {"--clip-norm", "C", "clip_norm", FIELD(clip_norm), "0", range(0, 1e9), "gradient norm ceiling (0: none)", I},
       {"--max-minutes", "M", nullptr, FIELD(max_minutes), "0", range(0, 1e7), "time limit, minutes (0: none)", R | P},
+      {"--patience", "N", nullptr, FIELD(patience), "0", range(0, 1e7), "stop after N epochs without a better valid error (0: never)", R | P},
       // Without a flag. The image shape and the class count come from the data set.
       {nullptr, nullptr, "channels", FIELD(model.channels), "1", range(1, 4), "image channels C", 0},
       {nullptr, nullptr, "height", FIELD(model.height), "28", range(1, 4096), "image rows", 0},

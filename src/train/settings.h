@@ -146,7 +146,7 @@ void derive_defaults(TrainConfig& c, const std::set<std::string>& given);
 
 // `ram train --resume`: the saved settings, except those --resume may change
 // (kResumable), taken from `asked` when their flag is given, or always when
-// checkpoints do not save them (--threads, --max-minutes); out_dir from
+// checkpoints do not save them (--threads, --max-minutes, --patience); out_dir from
 // `asked`. Throws UsageError for any other table flag given, and for
 // --preset, naming `from`.
 TrainConfig resumed_settings(const TrainConfig& saved, const TrainConfig& asked, const Flags& flags,

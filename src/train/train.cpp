@@ -427,8 +427,14 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
   std::fprintf(stderr, "model: %zu parameters; %d train / %d valid / %d test images; %d steps of %d per epoch\n",
                params.size(), data.train.count, data.valid.count, data.test.count, steps, B);
 
+  // --patience: the Torch code's early stopping (--maxTries), counted from the
+  // best epoch so far; checked before each epoch, so a resumed run that had
+  // already stopped trains no further.
+  const auto out_of_patience = [&] {
+    return cfg.patience > 0 && state.best_epoch > 0 && state.epochs_done - state.best_epoch >= cfg.patience;
+  };
   Progress progress;
-  for (int epoch = state.epochs_done; epoch < cfg.epochs; ++epoch) {
+  for (int epoch = state.epochs_done; epoch < cfg.epochs && !out_of_patience(); ++epoch) {
     const auto epoch_start = Clock::now();
     const double lr = learning_rate_at(cfg.optimizer, epoch);
     // A data set made on the fly draws this epoch's training images.
@@ -488,6 +494,9 @@ double train(TrainConfig cfg, bool resume, const std::string& command_line) {
       break;
     }
   }
+  if (out_of_patience() && state.epochs_done < cfg.epochs)
+    std::printf("stopping after epoch %d: no better validation error since epoch %d (--patience %d)\n",
+                state.epochs_done, state.best_epoch, cfg.patience);
   const Evaluation final_test = evaluator.run(pool, best, data.test);
   std::printf("best validation error %.4f at epoch %d; %s\n", state.best_valid_error, state.best_epoch,
               best_path.c_str());

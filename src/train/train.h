@@ -27,6 +27,7 @@ struct TrainConfig {
   uint64_t seed = 1;  // fixes the split, the initial weights, the order and the noise
   double clip_norm = 0;    // gradient-norm ceiling (Torch --cutoffNorm); 0: none
   double max_minutes = 0;  // stop once an epoch ends past this much run time; 0: no limit
+  int patience = 0;        // stop after this many epochs without a better validation error; 0: never
   int shift = 0;           // training images moved by up to this many pixels, anew each epoch (ours)
   std::string data_fingerprint;  // the data it was trained on (data_fingerprint below); "": not known
 };
