@@ -439,7 +439,9 @@ TEST_CASE("gemm: a product cut over a team has the bits of the uncut product") {
   // whole strips of 64 columns or tiles of rows, over its team. Sizes with a
   // partial last strip (200, 257, 1000), a narrow N (10), few rows (5) and
   // few columns with many rows (70); each product is big enough to be cut.
-  const int sizes[][3] = {{130, 200, 70}, {5, 1000, 300}, {300, 10, 300}, {64, 257, 64}, {1000, 70, 17}};
+  // A weight gradient (the form yes, no) of 260 rows is cut into strips and
+  // into two blocks of rows, each of which copies its strips of B first.
+  const int sizes[][3] = {{130, 200, 70}, {5, 1000, 300}, {300, 10, 300}, {64, 257, 64}, {1000, 70, 17}, {260, 200, 100}};
   std::mt19937 rng(23);
   for (int threads : {2, 3, 5}) {
     ThreadPool pool(threads);

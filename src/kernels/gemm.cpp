@@ -296,6 +296,15 @@ void multiply_on_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N,
 // the team's members have just written, in part on the other core. On the
 // Xeon host one shard on two threads trained 1.05 times as fast cut by rows
 // as by columns (docs/performance.md, "Threads beyond the shards").
+//
+// A weight gradient dW += X^T dY (trans_a yes, trans_b no) is the other way
+// round: there op(B) is dY, which the members have just written, and op(A)
+// the layer's input. Cut by rows, every part would read all of dY, and a
+// part of fewer than kPackMinRows rows walks dY in place instead of copying
+// its panels first (gemm_kernels.h): the LSTM core's dz [T * B, 1024] at
+// 82 GFLOP/s instead of 135 on Zen 4. So it is cut into strips first, each
+// part copying and reading only its own strips of dY, and then into blocks
+// of at least kPackMinRows rows.
 
 // The least work worth a part of its own: about 4 us of one core at the
 // kernels' speed (58 G multiply-adds/s), against about 1 us of hand-off.
@@ -329,16 +338,25 @@ struct Cut {
 };
 
 // Row blocks, up to parts_for_team parts; column blocks only when C has
-// fewer than two tiles of rows.
-Cut cut_for_team(int M, int N, int K, int members) {
+// fewer than two tiles of rows. A weight gradient (`gradient`): column
+// blocks, then rows in blocks of at least kPackMinRows.
+Cut cut_for_team(int M, int N, int K, int members, bool gradient) {
   Cut cut;
   cut.M = M;
   cut.N = N;
   cut.strips = N / kPanelColumns;
   cut.tiles = (M + kCutRows - 1) / kCutRows;
+  const double macs = static_cast<double>(M) * N * K;
+  if (gradient && cut.strips >= 2) {
+    const int row_blocks = std::max(1, M / kPackMinRows);
+    const int parts = parts_for_team(macs, members, cut.strips * row_blocks);
+    if (parts < 2) return cut;
+    cut.column_parts = std::min(parts, cut.strips);
+    cut.row_parts = std::min(parts / cut.column_parts, row_blocks);
+    return cut;
+  }
   const bool columns = cut.strips >= 2 && cut.tiles < 2;
-  const int parts = parts_for_team(static_cast<double>(M) * N * K, members,
-                                   (columns ? cut.strips : 1) * cut.tiles);
+  const int parts = parts_for_team(macs, members, (columns ? cut.strips : 1) * cut.tiles);
   if (parts < 2) return cut;
   cut.column_parts = columns ? std::min(parts, cut.strips) : 1;
   cut.row_parts = std::min(parts / cut.column_parts, cut.tiles);
@@ -366,7 +384,8 @@ void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, i
     return;
   }
   Team* const team = Team::this_thread_team();
-  const Cut cut = team ? cut_for_team(M, N, K, team->members()) : Cut{};
+  const bool gradient = trans_a == Trans::yes && trans_b == Trans::no;
+  const Cut cut = team ? cut_for_team(M, N, K, team->members(), gradient) : Cut{};
   if (cut.parts() == 1) {
     multiply_on_path(path, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, epilogue);
     return;
@@ -509,7 +528,7 @@ void gemm_panels(int M, int N, int K, const float* A, int lda, const float* pane
   check_panel_arguments(N, ldc);
   const int strips = strips_of(N);
   Team* const team = Team::this_thread_team();
-  const Cut cut = team ? cut_for_team(M, N, K, team->members()) : Cut{};
+  const Cut cut = team ? cut_for_team(M, N, K, team->members(), false) : Cut{};
   if (cut.parts() == 1) {
     multiply_panels(M, N, K, A, lda, panels, C, ldc, store, 0, strips);
     return;

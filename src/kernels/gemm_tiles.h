@@ -424,16 +424,8 @@ inline void transpose(int rows, int columns, const float* S, std::ptrdiff_t lds,
 // B^T: below it, folding the lanes at the end costs more than the copy saves.
 constexpr int kDotMinK = 128;
 
-// A weight gradient dW += X^T dY (trans_a yes) walks two operands down k,
-// X by broadcasts and dY by rows, each row of dY on a page of its own when
-// dY is the LSTM core's dz [T * B, 1024]. Copying each 64-column panel of
-// dY into a contiguous block first, reused by all M / 4 row tiles, ran
-// (Zen 4, one thread, AVX-512, best of 40): M = 256, N = 1024, K = 384 at
-// 135 GFLOP/s against 82 in place; N = 256, K = 64 or 128 (the RNN core's)
-// 7 to 10 % faster. With fewer rows the copy is reused less and costs more
-// than it saves (M = 64, N = 128: 151 against 163), and the forward form
-// Y = X W, whose X is read along rows, lost 5 to 10 % on N = 256.
-constexpr int kPackMinRows = 128;
+// A weight gradient with at least kPackMinRows rows copies each panel of dY
+// into a contiguous block first (gemm_kernels.h says why).
 
 // The product of gemm.h, arguments validated and M, N, K >= 1.
 template <class Simd>
