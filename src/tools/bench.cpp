@@ -109,7 +109,7 @@ void run_bench(const BenchConfig& b) {
   const GemmPath path = gemm_active_path();
   const double peak_core = fma_peak_gflops(path);
   std::printf("== GEMM (one thread), batch rows M = %d ==\n", b.batch);
-  print_gemm_benchmark(b.batch);
+  print_gemm_benchmark(config, b.batch);
 
   // Synthetic data: 1024 random images and labels.
   Dataset data;

@@ -78,9 +78,26 @@ double fma_loop_scalar(long long rounds) {
 struct LayerShape {
   int in, out;
 };
-// The layers the model runs, in x out.
-constexpr LayerShape kModelLayers[] = {{64, 128}, {2, 128},  {256, 256},
-                                       {256, 2},  {256, 10}, {256, 1}};
+bool operator==(LayerShape a, LayerShape b) { return a.in == b.in && a.out == b.out; }
+
+// The layers the model runs, in x out, each shape once: the glimpse
+// network's what, where and join, the core's input and recurrence (one
+// block of H columns per gate), the locator, the classifier, the baseline.
+std::vector<LayerShape> model_layers(const ModelConfig& c) {
+  const int gates = core_weight_blocks(c.core) * c.hidden;
+  const LayerShape all[] = {{c.glimpse_features(), c.what_hidden},
+                            {2, c.where_hidden},
+                            {c.what_hidden + c.where_hidden, c.glimpse_hidden},
+                            {c.glimpse_hidden, gates},
+                            {c.hidden, gates},
+                            {c.hidden, 2},
+                            {c.hidden, c.classes},
+                            {c.hidden, 1}};
+  std::vector<LayerShape> layers;
+  for (LayerShape layer : all)
+    if (std::find(layers.begin(), layers.end(), layer) == layers.end()) layers.push_back(layer);
+  return layers;
+}
 
 double gflops(double flops, double seconds) { return flops / seconds * 1e-9; }
 
@@ -137,15 +154,31 @@ void measure_layer(GemmPath path, int batch, LayerShape layer,
       {"dW += X^T dY", Trans::yes, Trans::no, in, out_features, batch, X.get(), in, dY.get(),
        out_features, dW.get(), out_features, true},
   };
-  for (const Product& p : products) {
-    const std::vector<double> seconds = seconds_per_call([&] {
+  const double flops = 2.0 * batch * in * out_features;  // every product of the layer
+  auto measure = [&](const char* name, int M, int N, int K, auto product) {
+    const std::vector<double> seconds = seconds_per_call(product);
+    measurements.push_back({path, layer, name, M, N, K, gflops(flops, seconds.front()),
+                            gflops(flops, seconds[seconds.size() / 2])});
+  };
+  for (const Product& p : products)
+    measure(p.name, p.M, p.N, p.K, [&] {
       gemm_with_path(path, p.trans_a, p.trans_b, p.M, p.N, p.K, p.A, p.lda, p.B, p.ldb, p.C, p.ldc,
                      p.accumulate);
     });
-    const double flops = 2.0 * p.M * p.N * p.K;
-    measurements.push_back({path, layer, p.name, p.M, p.N, p.K, gflops(flops, seconds.front()),
-                            gflops(flops, seconds[seconds.size() / 2])});
-  }
+  // The same forward and input-gradient products on W's and W^T's column
+  // panels (gemm.h), which training multiplies by for the wider layers
+  // (kernels/panels.h), for the layers at least one panel wide each way;
+  // gemm_panels runs the active path only.
+  if (path != gemm_active_path() || in < kPanelColumns || out_features < kPanelColumns) return;
+  Buffer W_panels = filled(weights, 7), Wt_panels = filled(weights, 8);
+  pack_column_panels(Trans::no, in, out_features, W.get(), out_features, W_panels.get());
+  pack_column_panels(Trans::yes, out_features, in, W.get(), out_features, Wt_panels.get());
+  measure("Y = X W, panels", batch, out_features, in, [&] {
+    gemm_panels(batch, out_features, in, X.get(), in, W_panels.get(), Y.get(), out_features, false);
+  });
+  measure("dX = dY W^T, panels", batch, in, out_features, [&] {
+    gemm_panels(batch, in, out_features, dY.get(), out_features, Wt_panels.get(), dX.get(), in, false);
+  });
 }
 
 }  // namespace
@@ -205,7 +238,7 @@ double fma_peak_gflops(GemmPath path, ThreadPool& pool) {
   return gflops(total, seconds.front());
 }
 
-void print_gemm_benchmark(int batch) {
+void print_gemm_benchmark(const ModelConfig& config, int batch) {
   const std::vector<GemmPath> paths = gemm_paths_available();
   // The peak is measured before and after the products, and the higher kept:
   // on a shared machine one of the two may have run alongside other work.
@@ -213,7 +246,7 @@ void print_gemm_benchmark(int batch) {
   for (GemmPath path : paths) peaks.push_back(fma_peak_gflops(path));
   std::vector<Measurement> measurements;
   for (GemmPath path : paths)
-    for (LayerShape layer : kModelLayers) measure_layer(path, batch, layer, measurements);
+    for (LayerShape layer : model_layers(config)) measure_layer(path, batch, layer, measurements);
   for (std::size_t p = 0; p < paths.size(); ++p)
     peaks[p] = std::max(peaks[p], fma_peak_gflops(paths[p]));
 
@@ -225,11 +258,11 @@ void print_gemm_benchmark(int batch) {
   for (std::size_t p = 0; p < paths.size(); ++p)
     std::printf("%-7s  %7.1f\n", gemm_path_name(paths[p]), peaks[p]);
   std::printf(
-      "\npath    layer        product           M     N     K     best  median  best/peak\n");
+      "\npath    layer        product                  M     N     K     best  median  best/peak\n");
   for (const Measurement& m : measurements) {
     const std::size_t p =
         static_cast<std::size_t>(std::find(paths.begin(), paths.end(), m.path) - paths.begin());
-    std::printf("%-7s %4d x %-4d  %-13s %5d %5d %5d  %7.1f %7.1f  %5.0f%%\n",
+    std::printf("%-7s %4d x %-4d  %-20s %5d %5d %5d  %7.1f %7.1f  %5.0f%%\n",
                 gemm_path_name(m.path), m.layer.in, m.layer.out, m.product, m.M, m.N, m.K,
                 m.best_gflops, m.median_gflops, 100.0 * m.best_gflops / peaks[p]);
   }

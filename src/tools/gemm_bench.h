@@ -5,6 +5,7 @@
 #pragma once
 
 #include "kernels/gemm.h"
+#include "model/model.h"
 
 // The single-core fp32 peak of a path in GFLOP/s, measured with a loop of
 // independent multiply-add chains that never touches memory: the ceiling any
@@ -20,7 +21,8 @@ class ThreadPool;
 double fma_peak_gflops(GemmPath path, ThreadPool& pool);
 
 // Prints a table to stdout: for every available path and every layer shape of
-// the model, with M = batch, the GFLOP/s of the forward product Y = X W and of
-// the backward ones dX = dY W^T and dW += X^T dY, best and median of several
-// timed repetitions, as a fraction of the path's peak.
-void print_gemm_benchmark(int batch);
+// the model `config`, with M = batch, the GFLOP/s of the forward product
+// Y = X W and of the backward ones dX = dY W^T and dW += X^T dY, best and
+// median of several timed repetitions, as a fraction of the path's peak; on
+// the active path also the first two on W's and W^T's column panels.
+void print_gemm_benchmark(const ModelConfig& config, int batch);
