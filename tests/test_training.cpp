@@ -612,8 +612,9 @@ TEST_CASE("parameters: the weight panels give the same forward bits and backward
   REQUIRE(v.core_rec.W_panels != nullptr);
   REQUIRE(v.core_rec.Wt_panels != nullptr);
   REQUIRE(v.join.Wt_panels != nullptr);
-  CHECK(v.join.W_panels == nullptr);     // 256 outputs: the plain product is as fast
-  CHECK(v.action.Wt_panels == nullptr);  // 10 outputs: not worth a copy
+  REQUIRE(v.join.W_panels != nullptr);   // 256 outputs: from 128 on
+  CHECK(v.action.W_panels == nullptr);   // 10 outputs: not worth a copy
+  CHECK(v.action.Wt_panels == nullptr);
   CHECK(plain.views().core_rec.Wt_panels == nullptr);
   Episode ep(config, 32);
   ep.resize(32);
