@@ -424,9 +424,6 @@ inline void transpose(int rows, int columns, const float* S, std::ptrdiff_t lds,
 // B^T: below it, folding the lanes at the end costs more than the copy saves.
 constexpr int kDotMinK = 128;
 
-// A weight gradient with at least kPackMinRows rows copies each panel of dY
-// into a contiguous block first (gemm_kernels.h says why).
-
 // The product of gemm.h, arguments validated and M, N, K >= 1.
 template <class Simd>
 void gemm_tiled(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
@@ -473,6 +470,8 @@ void gemm_tiled(Trans trans_a, Trans trans_b, int M, int N, int K, const float* 
   if (trans_a == Trans::no) {
     multiply_tiles<Simd, Trans::no>(M, N, K, A, lda, B_rows, ld_rows, C, ldc, epilogue);
   } else {
+    // A weight gradient copies each panel of dY into a contiguous block
+    // first (kPackMinRows: gemm_kernels.h says why).
     const bool pack_strips = trans_b == Trans::no && M >= kPackMinRows && ldb > Simd::kTileVectors * Simd::kLanes;
     multiply_tiles<Simd, Trans::yes>(M, N, K, A, lda, B_rows, ld_rows, C, ldc, epilogue, pack_strips);
   }

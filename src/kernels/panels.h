@@ -27,8 +27,9 @@ class WeightPanels {
  public:
   // Forward panels: on Zen 4 (gemm.h) they paid from rows of 1024 floats (an
   // LSTM's 4H gates) and gained nothing on 256; on Zen 5 `ram bench` ran
-  // Y = X W 6 to 13 % faster on them at 576 x 128 and 256 x 256, so every
-  // layer with 128 outputs or more gets them (docs/performance.md). The
+  // Y = X W faster on them at 576 x 128 and 256 x 256 in every round (5 to
+  // 22 %, 11 to 12 % by the medians), so every layer with 128 outputs or
+  // more gets them (docs/performance.md). The
   // transposed copy pays from 128 outputs, where the product it replaces
   // would run on dot tiles.
   static constexpr int kForwardMinOut = 128;
