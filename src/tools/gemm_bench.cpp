@@ -170,7 +170,7 @@ void measure_layer(GemmPath path, int batch, LayerShape layer,
   // (kernels/panels.h), for the layers at least one panel wide each way;
   // gemm_panels runs the active path only.
   if (path != gemm_active_path() || in < kPanelColumns || out_features < kPanelColumns) return;
-  Buffer W_panels = filled(weights, 7), Wt_panels = filled(weights, 8);
+  Buffer W_panels(aligned_alloc_array<float>(weights)), Wt_panels(aligned_alloc_array<float>(weights));
   pack_column_panels(Trans::no, in, out_features, W.get(), out_features, W_panels.get());
   pack_column_panels(Trans::yes, out_features, in, W.get(), out_features, Wt_panels.get());
   measure("Y = X W, panels", batch, out_features, in, [&] {
