@@ -81,7 +81,9 @@ TEST_CASE("glimpse sensor: the summed-area tables give the bits of the pixels, o
   // the image's table), and checked against the mean of its bytes added up
   // here in double: images from 1 x 1 to 100 x 100, 1 and 3 channels, odd
   // patches, scales of 2 and 3, and locations whose patches run partly or
-  // wholly off the image.
+  // wholly off the image. The tables hold sums modulo 2^16: the patterned
+  // images' totals pass 2^16 many times over, and white images fill the
+  // largest cells (8 x 8 and 9 x 9 pixels) up to 255 * 81.
   struct Shape {
     int height, width;
   };
@@ -89,13 +91,14 @@ TEST_CASE("glimpse sensor: the summed-area tables give the bits of the pixels, o
   for (const Shape shape : {Shape{1, 1}, Shape{5, 7}, Shape{33, 17}, Shape{100, 100}})
     for (int channels : {1, 3})
       for (int patch : {1, 3, 12})
-        for (int glimpse_scale : {2, 3}) {
+        for (int glimpse_scale : {2, 3})
+          for (bool white : {false, true}) {
           ModelConfig config;
           config.height = shape.height;
           config.width = shape.width;
           config.channels = channels;
           config.patch = patch;
-          config.scales = 4;
+          config.scales = glimpse_scale == 2 ? 4 : 3;  // the largest pools 8 and 9
           config.glimpse_scale = glimpse_scale;
           config.unit_pixels = 0.75 * std::max(shape.height, shape.width);  // l = 1 is past the edge
           CAPTURE(shape.height);
@@ -103,10 +106,11 @@ TEST_CASE("glimpse sensor: the summed-area tables give the bits of the pixels, o
           CAPTURE(channels);
           CAPTURE(patch);
           CAPTURE(glimpse_scale);
+          CAPTURE(white);
           std::vector<uint8_t> image(static_cast<std::size_t>(channels) * shape.height * shape.width);
-          for (std::size_t i = 0; i < image.size(); ++i) image[i] = static_cast<uint8_t>((i * 37 + i / 5) % 256);
+          for (std::size_t i = 0; i < image.size(); ++i) image[i] = white ? 255 : static_cast<uint8_t>((i * 37 + i / 5) % 256);
           const uint8_t* images[1] = {image.data()};
-          std::vector<uint32_t> table(glimpse_table_size(config));
+          std::vector<GlimpseTableSum> table(glimpse_table_size(config));
           glimpse_tables(config, 1, images, table.data());
           for (real x : {real(-1), real(-0.31), real(0), real(0.55), real(1)})
             for (real y : {real(-1), real(0.2), real(1)}) {
@@ -175,7 +179,14 @@ TEST_CASE("glimpse sensor: an episode makes the tables when they pay") {
   config.glimpses = 8;
   CHECK(glimpse_tables_pay(config));
   CHECK(Episode(config, 4).image_tables.size() == 4 * glimpse_table_size(config));
-  config.height = config.width = 300;  // 360 KB a table: too large to keep
+  config.scales = 6;  // cells of 32 x 32 pixels: sums past 2^16, which the tables do not hold
+  CHECK_FALSE(glimpse_tables_pay(config));
+  config.height = config.width = 16;  // the same cells cut to the image: 256 pixels, sums below 2^16
+  config.patch = 3;
+  CHECK(glimpse_tables_pay(config));
+  config.patch = 12;
+  config.scales = 4;
+  config.height = config.width = 400;  // 313 KB a table: too large to keep
   CHECK_FALSE(glimpse_tables_pay(config));
   CHECK(Episode(config, 4).image_tables.empty());
 }

@@ -16,8 +16,8 @@
 // A cell of patch s averages pool x pool pixels (pool = scale^s): the sum of
 // its bytes S, a whole number, then rho = S / (255 pool^2), rounded once.
 // Pixels are bytes, so S is exact whether it is added up pixel by pixel or
-// read from a summed-area table (four reads: Crow 1984), and both give the
-// same bits. With K scales of side P * 2^s a glimpse covers about 4^(K-1)
+// read from a summed-area table (four reads: Crow 1984; kept modulo 2^16,
+// glimpse_sensor.h says why that is exact), and both give the same bits. With K scales of side P * 2^s a glimpse covers about 4^(K-1)
 // times the pixels of the finest patch; the table costs (H + 1)(W + 1)
 // additions per image, once per episode, and then 4 reads per cell.
 //
@@ -30,7 +30,7 @@
 
 namespace {
 
-// An image's table at most this large (a 250 x 250 grey image): an episode
+// An image's table at most this large (a 360 x 360 grey image): an episode
 // keeps one per image, and the evaluator one episode of 100 images per thread
 // (glimpse_tables_pay).
 constexpr std::size_t kMaxTableBytes = 256 * 1024;
@@ -128,36 +128,37 @@ void patch_from_pixels(const ModelConfig& config, const uint8_t* image, int x0, 
 // for i, j = 0..P, meet at (P + 1)^2 corners V[i][j] = T[y_i][x_j], and
 //   S[i][j] = V[i+1][j+1] - V[i][j+1] - V[i+1][j] + V[i][j].
 // Each corner is read once, a row of them at a time: neighbouring cells
-// share their corners. Unsigned arithmetic wraps, but S itself is below
-// 2^32 (255 * 1000 * 1000 at most), so the wrapped differences give it
-// exactly.
-void patch_from_table(const ModelConfig& config, const uint32_t* table, int x0, int y0, int pool, real* rho_s) {
+// share their corners. The entries are sums modulo 2^16, and so is the
+// difference taken modulo 2^16 (the cast to GlimpseTableSum); S itself is
+// below 2^16 (glimpse_tables_pay), so that is S exactly.
+void patch_from_table(const ModelConfig& config, const GlimpseTableSum* table, int x0, int y0, int pool,
+                      real* rho_s) {
   const int C = config.channels, Hi = config.height, Wi = config.width, P = config.patch;
   const std::size_t ld = static_cast<std::size_t>(Wi) + 1;
   const RetinaCellMean mean(pool);
   int x[65] = {};  // P <= 64 (ModelConfig::validate)
   for (int j = 0; j <= P; ++j) x[j] = clamp_edge(x0 + j * pool, Wi);
-  uint32_t above[65];  // corner row i - 1
+  GlimpseTableSum above[65];  // corner row i - 1
   for (int c = 0; c < C; ++c)
     for (int i = 0; i <= P; ++i) {
-      const uint32_t* T_i = table + (static_cast<std::size_t>(c) * (Hi + 1) + clamp_edge(y0 + i * pool, Hi)) * ld;
+      const GlimpseTableSum* T_i = table + (static_cast<std::size_t>(c) * (Hi + 1) + clamp_edge(y0 + i * pool, Hi)) * ld;
       prefetch(T_i + x[0], T_i + x[P]);
     }
   for (int c = 0; c < C; ++c) {
-    const uint32_t* T = table + static_cast<std::size_t>(c) * (Hi + 1) * ld;
+    const GlimpseTableSum* T = table + static_cast<std::size_t>(c) * (Hi + 1) * ld;
     real* out = rho_s + static_cast<std::size_t>(c) * P * P;  // [P, P]
-    const uint32_t* T_0 = T + clamp_edge(y0, Hi) * ld;
+    const GlimpseTableSum* T_0 = T + clamp_edge(y0, Hi) * ld;
     for (int j = 0; j <= P; ++j) above[j] = T_0[x[j]];
     for (int i = 1; i <= P; ++i) {
-      const uint32_t* T_i = T + clamp_edge(y0 + i * pool, Hi) * ld;
+      const GlimpseTableSum* T_i = T + clamp_edge(y0 + i * pool, Hi) * ld;
       real* out_row = out + (i - 1) * P;
       // One pass per corner row, the corners carried in scalars: a second
       // pass reading them back as vectors right after they were stored one
       // by one stalled on store forwarding at every vector.
-      uint32_t left = T_i[x[0]];
+      GlimpseTableSum left = T_i[x[0]];
       for (int j = 0; j < P; ++j) {
-        const uint32_t right = T_i[x[j + 1]];
-        out_row[j] = mean(right - above[j + 1] - left + above[j]);
+        const GlimpseTableSum right = T_i[x[j + 1]];
+        out_row[j] = mean(static_cast<GlimpseTableSum>(right - above[j + 1] - left + above[j]));
         above[j] = left;
         left = right;
       }
@@ -222,7 +223,11 @@ std::size_t glimpse_table_size(const ModelConfig& config) {
 
 bool glimpse_tables_pay(const ModelConfig& config) {
   const std::size_t size = glimpse_table_size(config);
-  if (config.scales < 2 || config.glimpse_scale < 2 || size * sizeof(uint32_t) > kMaxTableBytes) return false;
+  if (config.scales < 2 || config.glimpse_scale < 2 || size * sizeof(GlimpseTableSum) > kMaxTableBytes) return false;
+  // The largest cell, cut to the image, must sum below 2^16: at most 257 pixels.
+  long long pool = 1;
+  for (int s = 1; s < config.scales; ++s) pool *= config.glimpse_scale;
+  if (std::min<long long>(pool, config.height) * std::min<long long>(pool, config.width) > 257) return false;
   // Pixels the coarse cells of an episode read directly (each patch cut to
   // the image's size), against the table's additions plus its 4 reads a cell.
   const double T = config.glimpses, C = config.channels, P = config.patch;
@@ -241,25 +246,25 @@ bool glimpse_tables_pay(const ModelConfig& config) {
 // from the second on adds the row above, in place. A running sum is a chain
 // of additions each waiting for the last; the second pass has none, and
 // runs in vectors (docs/performance.md has the two against one pass).
-void glimpse_tables(const ModelConfig& config, int B, const uint8_t* const* x, uint32_t* tables) {
+void glimpse_tables(const ModelConfig& config, int B, const uint8_t* const* x, GlimpseTableSum* tables) {
   const int C = config.channels, Hi = config.height, Wi = config.width;
   const std::size_t ld = static_cast<std::size_t>(Wi) + 1, size = glimpse_table_size(config);
   for (int b = 0; b < B; ++b)
     for (int c = 0; c < C; ++c) {
       const uint8_t* plane = x[b] + static_cast<std::size_t>(c) * Hi * Wi;
-      uint32_t* T = tables + b * size + static_cast<std::size_t>(c) * (Hi + 1) * ld;
-      std::fill(T, T + ld, 0u);  // row 0: nothing above
+      GlimpseTableSum* T = tables + b * size + static_cast<std::size_t>(c) * (Hi + 1) * ld;
+      std::fill(T, T + ld, GlimpseTableSum(0));  // row 0: nothing above
       for (int y = 0; y < Hi; ++y) {
         const uint8_t* row = plane + static_cast<std::size_t>(y) * Wi;
-        uint32_t* T_y = T + (y + 1) * ld;
-        uint32_t running = 0;
+        GlimpseTableSum* T_y = T + (y + 1) * ld;
+        GlimpseTableSum running = 0;
         T_y[0] = 0;
-        for (int i = 0; i < Wi; ++i) T_y[i + 1] = running += row[i];
+        for (int i = 0; i < Wi; ++i) T_y[i + 1] = running = static_cast<GlimpseTableSum>(running + row[i]);
       }
       for (int y = 2; y <= Hi; ++y) {
-        const uint32_t* above = T + (y - 1) * ld;
-        uint32_t* T_y = T + y * ld;
-        for (std::size_t i = 1; i < ld; ++i) T_y[i] += above[i];
+        const GlimpseTableSum* above = T + (y - 1) * ld;
+        GlimpseTableSum* T_y = T + y * ld;
+        for (std::size_t i = 1; i < ld; ++i) T_y[i] = static_cast<GlimpseTableSum>(T_y[i] + above[i]);
       }
     }
 }

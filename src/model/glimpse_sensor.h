@@ -41,13 +41,21 @@ void glimpse_sensor(const ModelConfig& config, const Step& now);
 
 // Summed-area tables of the images, so that a coarse scale's cell costs four
 // reads whatever its size. Each image's table is [C, height + 1, width + 1]
-// uint32 (glimpse_table_size elements): entry (c, y, x) sums the bytes of
-// channel c in rows < y and columns < x. An episode makes them once for its
-// B images and all T glimpses.
+// GlimpseTableSum (glimpse_table_size elements): entry (c, y, x) sums the
+// bytes of channel c in rows < y and columns < x, modulo 2^16. An episode
+// makes them once for its B images and all T glimpses.
+//
+// Why 16 bits are enough: a cell's sum S is a difference of four entries,
+// and taken modulo 2^16 it is S itself whenever S < 2^16, which holds for
+// every cell of at most 257 pixels (255 * 257 = 65535): pools up to 16 x 16,
+// the coarsest of 4 scales of 2. Half the bytes of 32-bit sums, to write
+// once per episode and to read at every glimpse.
+using GlimpseTableSum = uint16_t;
 std::size_t glimpse_table_size(const ModelConfig& config);
-// Whether the tables pay: more than one scale, the pixels the coarse cells of
-// an episode would read outnumber the tables' additions and reads, and a
-// table stays below 256 KB (a 250 x 250 grey image).
+// Whether the tables pay: more than one scale, no cell of more than 257
+// pixels inside the image (above), the pixels the coarse cells of an episode
+// would read outnumber the tables' additions and reads, and a table stays
+// below 256 KB (a 360 x 360 grey image).
 bool glimpse_tables_pay(const ModelConfig& config);
 // tables [B, glimpse_table_size] from the images x[0..B-1].
-void glimpse_tables(const ModelConfig& config, int B, const uint8_t* const* x, uint32_t* tables);
+void glimpse_tables(const ModelConfig& config, int B, const uint8_t* const* x, GlimpseTableSum* tables);

@@ -48,7 +48,7 @@ struct Episode {
   // [B, C, height + 1, width + 1] the images' summed-area tables, made by
   // episode_forward for the retina's coarse scales; empty when they do not
   // pay (glimpse_tables_pay).
-  std::vector<uint32_t> image_tables;
+  std::vector<GlimpseTableSum> image_tables;
   // Forward activations, each [T, capacity, ...]: step s starts at row
   // s * capacity and uses its first B rows.
   Tensor noise;    // [T, B, 2] the policy's draws (training; given locations)

@@ -18,7 +18,7 @@
 struct Step {
   int B = 0;                            // images
   const uint8_t* const* x = nullptr;    // [B] the images, each [C, height, width] bytes
-  const uint32_t* x_tables = nullptr;   // [B, C, height + 1, width + 1] their summed-area tables, or nullptr (glimpse_sensor.h)
+  const uint16_t* x_tables = nullptr;   // [B, C, height + 1, width + 1] their summed-area tables modulo 2^16, or nullptr (glimpse_sensor.h)
   // Location network f_l and its policy (location_network.h).
   real* mu_pre = nullptr;     // [B, 2] the locator's output before the hardtanh
   real* loc_gates = nullptr;  // [B, 8] LSTM locator only: i, f, o, u of its two units

@@ -55,7 +55,7 @@ void bench_retina(const ModelConfig& config, const Dataset& data, int batch, dou
   std::vector<const uint8_t*> images(batch);
   for (int b = 0; b < batch; ++b) images[b] = data.image(b % data.count);
   const bool tables = glimpse_tables_pay(config);
-  std::vector<uint32_t> table(tables ? batch * glimpse_table_size(config) : 0);
+  std::vector<GlimpseTableSum> table(tables ? batch * glimpse_table_size(config) : 0);
   std::vector<real> l(2 * static_cast<std::size_t>(batch) * config.glimpses);
   Rng rng(3);
   for (real& v : l) v = static_cast<real>(rng.uniform(-1, 1));
