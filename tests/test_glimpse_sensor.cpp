@@ -93,63 +93,63 @@ TEST_CASE("glimpse sensor: the summed-area tables give the bits of the pixels, o
       for (int patch : {1, 3, 12})
         for (int glimpse_scale : {2, 3})
           for (bool white : {false, true}) {
-          ModelConfig config;
-          config.height = shape.height;
-          config.width = shape.width;
-          config.channels = channels;
-          config.patch = patch;
-          config.scales = glimpse_scale == 2 ? 4 : 3;  // the largest pools 8 and 9
-          config.glimpse_scale = glimpse_scale;
-          config.unit_pixels = 0.75 * std::max(shape.height, shape.width);  // l = 1 is past the edge
-          CAPTURE(shape.height);
-          CAPTURE(shape.width);
-          CAPTURE(channels);
-          CAPTURE(patch);
-          CAPTURE(glimpse_scale);
-          CAPTURE(white);
-          std::vector<uint8_t> image(static_cast<std::size_t>(channels) * shape.height * shape.width);
-          for (std::size_t i = 0; i < image.size(); ++i) image[i] = white ? 255 : static_cast<uint8_t>((i * 37 + i / 5) % 256);
-          const uint8_t* images[1] = {image.data()};
-          std::vector<GlimpseTableSum> table(glimpse_table_size(config));
-          glimpse_tables(config, 1, images, table.data());
-          for (real x : {real(-1), real(-0.31), real(0), real(0.55), real(1)})
-            for (real y : {real(-1), real(0.2), real(1)}) {
-              CAPTURE(x);
-              CAPTURE(y);
-              real l[2] = {x, y};
-              std::vector<real> direct(config.glimpse_features()), tabled(config.glimpse_features());
-              Step now;
-              now.B = 1;
-              now.x = images;
-              now.l = l;
-              now.rho = direct.data();
-              glimpse_sensor(config, now);
-              now.x_tables = table.data();
-              now.rho = tabled.data();
-              glimpse_sensor(config, now);
-              CHECK(std::memcmp(direct.data(), tabled.data(), direct.size() * sizeof(real)) == 0);
-              // Each cell against its bytes: the mean S / (255 pool^2), rounded once.
-              int wrong = 0, pool = 1;
-              for (int s = 0; s < config.scales; ++s, pool *= glimpse_scale) {
-                const PatchBox box = glimpse_patch_box(config, x, y, s);
-                for (int c = 0; c < channels; ++c)
-                  for (int py = 0; py < patch; ++py)
-                    for (int px = 0; px < patch; ++px) {
-                      double S = 0;
-                      for (int dy = 0; dy < pool; ++dy)
-                        for (int dx = 0; dx < pool; ++dx) {
-                          const int yy = box.y0 + py * pool + dy, xx = box.x0 + px * pool + dx;
-                          if (yy >= 0 && yy < shape.height && xx >= 0 && xx < shape.width)
-                            S += image[(static_cast<std::size_t>(c) * shape.height + yy) * shape.width + xx];
-                        }
-                      const real expected = static_cast<real>(S / (255.0 * pool * pool));
-                      wrong += tabled[((static_cast<std::size_t>(s) * channels + c) * patch + py) * patch + px] != expected;
-                      coarse_cells += s > 0;
-                    }
+            ModelConfig config;
+            config.height = shape.height;
+            config.width = shape.width;
+            config.channels = channels;
+            config.patch = patch;
+            config.scales = glimpse_scale == 2 ? 4 : 3;  // the largest pools 8 and 9
+            config.glimpse_scale = glimpse_scale;
+            config.unit_pixels = 0.75 * std::max(shape.height, shape.width);  // l = 1 is past the edge
+            CAPTURE(shape.height);
+            CAPTURE(shape.width);
+            CAPTURE(channels);
+            CAPTURE(patch);
+            CAPTURE(glimpse_scale);
+            CAPTURE(white);
+            std::vector<uint8_t> image(static_cast<std::size_t>(channels) * shape.height * shape.width);
+            for (std::size_t i = 0; i < image.size(); ++i) image[i] = white ? 255 : static_cast<uint8_t>((i * 37 + i / 5) % 256);
+            const uint8_t* images[1] = {image.data()};
+            std::vector<GlimpseTableSum> table(glimpse_table_size(config));
+            glimpse_tables(config, 1, images, table.data());
+            for (real x : {real(-1), real(-0.31), real(0), real(0.55), real(1)})
+              for (real y : {real(-1), real(0.2), real(1)}) {
+                CAPTURE(x);
+                CAPTURE(y);
+                real l[2] = {x, y};
+                std::vector<real> direct(config.glimpse_features()), tabled(config.glimpse_features());
+                Step now;
+                now.B = 1;
+                now.x = images;
+                now.l = l;
+                now.rho = direct.data();
+                glimpse_sensor(config, now);
+                now.x_tables = table.data();
+                now.rho = tabled.data();
+                glimpse_sensor(config, now);
+                CHECK(std::memcmp(direct.data(), tabled.data(), direct.size() * sizeof(real)) == 0);
+                // Each cell against its bytes: the mean S / (255 pool^2), rounded once.
+                int wrong = 0, pool = 1;
+                for (int s = 0; s < config.scales; ++s, pool *= glimpse_scale) {
+                  const PatchBox box = glimpse_patch_box(config, x, y, s);
+                  for (int c = 0; c < channels; ++c)
+                    for (int py = 0; py < patch; ++py)
+                      for (int px = 0; px < patch; ++px) {
+                        double S = 0;
+                        for (int dy = 0; dy < pool; ++dy)
+                          for (int dx = 0; dx < pool; ++dx) {
+                            const int yy = box.y0 + py * pool + dy, xx = box.x0 + px * pool + dx;
+                            if (yy >= 0 && yy < shape.height && xx >= 0 && xx < shape.width)
+                              S += image[(static_cast<std::size_t>(c) * shape.height + yy) * shape.width + xx];
+                          }
+                        const real expected = static_cast<real>(S / (255.0 * pool * pool));
+                        wrong += tabled[((static_cast<std::size_t>(s) * channels + c) * patch + py) * patch + px] != expected;
+                        coarse_cells += s > 0;
+                      }
+                }
+                CHECK(wrong == 0);
               }
-              CHECK(wrong == 0);
-            }
-        }
+          }
   CHECK(coarse_cells > 0);
 }
 

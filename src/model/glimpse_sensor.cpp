@@ -17,9 +17,10 @@
 // its bytes S, a whole number, then rho = S / (255 pool^2), rounded once.
 // Pixels are bytes, so S is exact whether it is added up pixel by pixel or
 // read from a summed-area table (four reads: Crow 1984; kept modulo 2^16,
-// glimpse_sensor.h says why that is exact), and both give the same bits. With K scales of side P * 2^s a glimpse covers about 4^(K-1)
-// times the pixels of the finest patch; the table costs (H + 1)(W + 1)
-// additions per image, once per episode, and then 4 reads per cell.
+// glimpse_sensor.h says why that is exact), and both give the same bits.
+// With K scales of side P * 2^s a glimpse covers about 4^(K-1) times the
+// pixels of the finest patch; the table costs (H + 1)(W + 1) additions per
+// image, once per episode, and then 4 reads per cell.
 //
 // Not differentiable in l, and not meant to be: l is trained by REINFORCE.
 #include <algorithm>

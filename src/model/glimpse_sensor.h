@@ -48,8 +48,9 @@ void glimpse_sensor(const ModelConfig& config, const Step& now);
 // Why 16 bits are enough: a cell's sum S is a difference of four entries,
 // and taken modulo 2^16 it is S itself whenever S < 2^16, which holds for
 // every cell of at most 257 pixels (255 * 257 = 65535): pools up to 16 x 16,
-// the coarsest of 4 scales of 2. Half the bytes of 32-bit sums, to write
-// once per episode and to read at every glimpse.
+// the coarsest of 5 scales of 2 (4 scales of 2 make cells of 8 x 8). Half
+// the bytes of 32-bit sums, to write once per episode and to read at every
+// glimpse.
 using GlimpseTableSum = uint16_t;
 std::size_t glimpse_table_size(const ModelConfig& config);
 // Whether the tables pay: more than one scale, no cell of more than 257
