@@ -12,6 +12,16 @@
 
 namespace {
 
+// The step of one image at the location l, the retina written to rho.
+Step one_image(const uint8_t* const* images, real* l, real* rho) {
+  Step now;
+  now.B = 1;
+  now.x = images;
+  now.l = l;
+  now.rho = rho;
+  return now;
+}
+
 // A 28x28 image whose pixel (y, x) holds (7 * y + 3 * x) % 256, so every
 // pixel read can be predicted.
 std::vector<uint8_t> ramp_image(int channels) {
@@ -50,12 +60,7 @@ TEST_CASE("glimpse sensor: patches, scales, padding and channels") {
     CAPTURE(k.y);
     real l[2] = {k.x, k.y};
     std::vector<real> rho(config.glimpse_features());
-    Step now;
-    now.B = 1;
-    now.x = images;
-    now.l = l;
-    now.rho = rho.data();
-    glimpse_sensor(config, now);
+    glimpse_sensor(config, one_image(images, l, rho.data()));
     for (int c = 0; c < 3; ++c) {
       for (int py = 0; py < 8; ++py) {
         for (int px = 0; px < 8; ++px) {
@@ -118,11 +123,7 @@ TEST_CASE("glimpse sensor: the summed-area tables give the bits of the pixels, o
                 CAPTURE(y);
                 real l[2] = {x, y};
                 std::vector<real> direct(config.glimpse_features()), tabled(config.glimpse_features());
-                Step now;
-                now.B = 1;
-                now.x = images;
-                now.l = l;
-                now.rho = direct.data();
+                Step now = one_image(images, l, direct.data());
                 glimpse_sensor(config, now);
                 now.x_tables = table.data();
                 now.rho = tabled.data();
