@@ -242,11 +242,31 @@ bool glimpse_tables_pay(const ModelConfig& config) {
   return direct > table;
 }
 
+namespace {
+
+// Rows y..y+R-1 of an image (Wi bytes each, one after another) into table
+// rows y+1..y+R (ld entries each) as running sums along the row:
+// T[y + 1 + r][i + 1] = row_{y+r}[0] + ... + row_{y+r}[i]. The R rows' sums
+// advance together, column by column: each is a chain of additions that
+// waits for its own last one, and R chains side by side keep the adder
+// busy where one would leave it waiting.
+template <int R>
+void running_sums_of_rows(const uint8_t* rows, int Wi, GlimpseTableSum* T_rows, std::size_t ld) {
+  GlimpseTableSum running[R] = {};
+  for (int r = 0; r < R; ++r) T_rows[r * ld] = 0;
+  for (int i = 0; i < Wi; ++i)
+    for (int r = 0; r < R; ++r)
+      T_rows[r * ld + i + 1] = running[r] = static_cast<GlimpseTableSum>(running[r] + rows[r * Wi + i]);
+}
+
+}  // namespace
+
 // T[c][y][x] = sum of the bytes of channel c in rows < y and columns < x,
-// in two passes: row y + 1 first takes row y's running sums, then each row
-// from the second on adds the row above, in place. A running sum is a chain
-// of additions each waiting for the last; the second pass has none, and
-// runs in vectors (docs/performance.md has the two against one pass).
+// in two passes: row y + 1 first takes row y's running sums, four rows at a
+// time, then each row from the second on adds the row above, in place. A
+// running sum is a chain of additions each waiting for the last; the second
+// pass has none, and runs in vectors (docs/performance.md has the two
+// against one pass).
 void glimpse_tables(const ModelConfig& config, int B, const uint8_t* const* x, GlimpseTableSum* tables) {
   const int C = config.channels, Hi = config.height, Wi = config.width;
   const std::size_t ld = static_cast<std::size_t>(Wi) + 1, size = glimpse_table_size(config);
@@ -255,13 +275,9 @@ void glimpse_tables(const ModelConfig& config, int B, const uint8_t* const* x, G
       const uint8_t* plane = x[b] + static_cast<std::size_t>(c) * Hi * Wi;
       GlimpseTableSum* T = tables + b * size + static_cast<std::size_t>(c) * (Hi + 1) * ld;
       std::fill(T, T + ld, GlimpseTableSum(0));  // row 0: nothing above
-      for (int y = 0; y < Hi; ++y) {
-        const uint8_t* row = plane + static_cast<std::size_t>(y) * Wi;
-        GlimpseTableSum* T_y = T + (y + 1) * ld;
-        GlimpseTableSum running = 0;
-        T_y[0] = 0;
-        for (int i = 0; i < Wi; ++i) T_y[i + 1] = running = static_cast<GlimpseTableSum>(running + row[i]);
-      }
+      int y = 0;
+      for (; y + 4 <= Hi; y += 4) running_sums_of_rows<4>(plane + std::size_t(y) * Wi, Wi, T + (y + 1) * ld, ld);
+      for (; y < Hi; ++y) running_sums_of_rows<1>(plane + std::size_t(y) * Wi, Wi, T + (y + 1) * ld, ld);
       for (int y = 2; y <= Hi; ++y) {
         const GlimpseTableSum* above = T + (y - 1) * ld;
         GlimpseTableSum* T_y = T + y * ld;
