@@ -147,7 +147,7 @@ fi
 # --csv writes the same evaluation, a row per glimpse (the tiny run has 2).
 "$ram" eval --checkpoint "$tmp/tiny/model.bin" --csv "$tmp/eval.csv" >"$tmp/eval2" 2>&1
 error=$(grep '^test_error=' "$tmp/eval2" | cut -d= -f2)
-if [ "$(head -1 "$tmp/eval.csv")" = "split,glimpse,mean_x,mean_y,error,nll" ] && [ "$(wc -l <"$tmp/eval.csv")" = 3 ] &&
+if [ "$(head -1 "$tmp/eval.csv")" = "split,glimpse,mean_x,mean_y,error,nll,paths" ] && [ "$(wc -l <"$tmp/eval.csv")" = 3 ] &&
    [ "$(cut -d, -f1,2 "$tmp/eval.csv" | tail -2 | tr '\n' ' ')" = "test,1 test,2 " ] &&
    awk -F, -v e="$error" 'NR > 1 && sprintf("%.4f", $5) != e { bad = 1 } END { exit bad }' "$tmp/eval.csv"; then
   passed=$((passed + 1))
@@ -155,6 +155,25 @@ else
   failed=$((failed + 1)); echo "FAILED: eval --csv of the tiny run:"; cat "$tmp/eval.csv" "$tmp/eval2"
 fi
 expect 2 "$tmp/no/such/dir/e.csv.tmp: cannot" -- "$ram" eval --checkpoint "$tmp/tiny/model.bin" --csv "$tmp/no/such/dir/e.csv"
+# --paths M classifies by the mean over M paths drawn from the policy.
+expect 2 "--paths: 1001 is outside 0..1000" -- "$ram" eval --checkpoint "$tmp/tiny/model.bin" --paths 1001
+"$ram" eval --checkpoint "$tmp/tiny/model.bin" --paths 3 >"$tmp/eval3" 2>&1
+if grep -q '^classified by the mean class probability over 3 paths drawn from the policy$' "$tmp/eval3" &&
+   grep -q '^test_error=[01]\.[0-9]\{4\}$' "$tmp/eval3"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAILED: eval --paths 3 of the tiny run:"; cat "$tmp/eval3"
+fi
+# Lists: every split with every path count, the rows in that order.
+"$ram" eval --checkpoint "$tmp/tiny/model.bin" --split valid,test --paths 0,2 --csv "$tmp/eval4.csv" >/dev/null 2>&1
+if [ "$(cut -d, -f1,2,7 "$tmp/eval4.csv" | tail -n +2 | tr '\n' ' ')" = \
+     "valid,1,0 valid,2,0 valid,1,2 valid,2,2 test,1,0 test,2,0 test,1,2 test,2,2 " ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAILED: eval --split valid,test --paths 0,2:"; cat "$tmp/eval4.csv"
+fi
+expect 2 "--paths: 'x' is not a whole number" -- "$ram" eval --checkpoint "$tmp/tiny/model.bin" --paths 0,x
+expect 2 "--split: 'train' is not one of valid, test" -- "$ram" eval --checkpoint "$tmp/tiny/model.bin" --split test,train
 # A checkpoint runs on the images it was trained on: the same files
 # elsewhere are fine, other ones (one test pixel changed) are refused unless
 # --allow-other-data.

@@ -218,6 +218,69 @@ TEST_CASE("evaluation: random places (--locations random) are fixed by the seed,
   for (double v : a.mean_location) CHECK(std::fabs(v) < 0.2);
 }
 
+TEST_CASE("evaluation over M paths (ram eval --paths): the mean class probability of M paths drawn from the policy") {
+  ModelConfig config;
+  config.sigma = 0.5;  // wide, so that the paths differ from the mean's and from each other
+  const Dataset data = random_images(130, 14);
+  Parameters params(config);
+  params.init_uniform(4, 0.05);  // small weights: no probability underflows in the direct sum below
+  ThreadPool one(1), two(2);
+  const int M = 3;
+  const Evaluation a = evaluate(params, config, data, one, 5, M), b = evaluate(params, config, data, two, 5, M);
+  SUBCASE("the seed fixes the paths whatever the thread count") {
+    CHECK(a.error == b.error);
+    CHECK(a.nll == doctest::Approx(b.nll).epsilon(1e-12));
+    for (std::size_t i = 0; i < a.mean_location.size(); ++i)
+      CHECK(a.mean_location[i] == doctest::Approx(b.mean_location[i]).epsilon(1e-12));
+    CHECK(evaluate(params, config, data, two, 6, M).nll != a.nll);
+  }
+  SUBCASE("the error and nll are those of the mean probability, path m of image i from path_stream(seed, i, m)") {
+    Episode ep(config, data.count);
+    ep.resize(data.count);
+    std::vector<double> p(static_cast<std::size_t>(data.count) * config.classes, 0.0);
+    std::vector<double> location(2 * config.glimpses, 0.0);
+    for (int m = 0; m < M; ++m) {
+      for (int i = 0; i < data.count; ++i) {
+        ep.images[i] = data.image(i);
+        ep.labels[i] = data.labels[i];
+        ep.draw_locations(i, path_stream(5, i, m), Locations::sample);
+      }
+      episode_forward(params, ep, Locations::sample);
+      for (int i = 0; i < data.count; ++i) {
+        for (int k = 0; k < config.classes; ++k) p[i * config.classes + k] += std::exp(double(ep.logp.at(i, k))) / M;
+        for (int s = 0; s < config.glimpses; ++s)
+          for (int d = 0; d < 2; ++d)
+            location[2 * s + d] += ep.l[(static_cast<std::size_t>(s) * data.count + i) * 2 + d] / (M * data.count);
+      }
+    }
+    int wrong = 0;
+    double nll = 0;
+    for (int i = 0; i < data.count; ++i) {
+      const double* p_i = &p[i * config.classes];
+      wrong += static_cast<int>(std::max_element(p_i, p_i + config.classes) - p_i) != data.labels[i];
+      nll -= std::log(p_i[data.labels[i]]) / data.count;
+    }
+    CHECK(a.error == doctest::Approx(double(wrong) / data.count).epsilon(1e-12));
+    CHECK(a.nll == doctest::Approx(nll).epsilon(1e-6));
+    // One episode of 130 images here, chunks of 100 there: the products'
+    // blocks differ, so the floats do in their last bits.
+    for (std::size_t i = 0; i < location.size(); ++i) CHECK(std::fabs(a.mean_location[i] - location[i]) < 1e-6);
+    // The paths are not the mean's: a wide policy moves the glimpses, and
+    // averaging paths is not looking at the mean.
+    const Evaluation at_mean = evaluate(params, config, data, two, 5);
+    CHECK(a.nll != doctest::Approx(at_mean.nll).epsilon(1e-6));
+  }
+  SUBCASE("with a policy of almost no spread the paths are the mean's") {
+    ModelConfig narrow = config;
+    narrow.sigma = 1e-6;
+    const Evaluation paths = evaluate(params, narrow, data, two, 5, M), at_mean = evaluate(params, narrow, data, two, 5);
+    CHECK(paths.error == at_mean.error);
+    CHECK(paths.nll == doctest::Approx(at_mean.nll).epsilon(1e-4));
+    for (std::size_t i = 0; i < paths.mean_location.size(); ++i)
+      CHECK(paths.mean_location[i] == doctest::Approx(at_mean.mean_location[i]).epsilon(1e-4));
+  }
+}
+
 TEST_CASE("training: with --locations random the batch looks at random places; the locator and the baseline get no gradient") {
   // The same batch with the policy looking and with random places: the
   // batch's NLL is that of one episode drawing as the configuration says

@@ -39,9 +39,12 @@ namespace {
 const char* kUsage = R"(usage:
   ram train --out RUN_DIR [--resume] [train flags]               train, checkpoint, report
             --resume: continue the run in RUN_DIR from last.bin
-  ram eval  --checkpoint RUN_DIR/model.bin [--split valid|test] [--data DIR] [--threads N]
+  ram eval  --checkpoint RUN_DIR/model.bin [--split valid|test|valid,test] [--data DIR] [--threads N]
             [--allow-other-data]  (run it on other images than those it was trained on)
-            [--csv FILE]  also write the result, a row per glimpse: split, glimpse, mean_x, mean_y, error, nll
+            [--csv FILE]  also write the results, a row per glimpse: split, glimpse, mean_x, mean_y,
+            error, nll, paths
+            [--paths M[,M2...]]  classify by the mean class probability over M glimpse paths drawn
+            from the policy (ours), instead of the one path at its mean (0, the default)
   ram experiment NAME --out DIR [--epochs N] [--seeds K] [--datasets A,B] [--variants A,B]
             [--images N]
             [--mnist DIR] [--cifar10 DIR] [--fashion-mnist DIR] [--print-commands]
@@ -176,39 +179,63 @@ int command_show(int argc, char** argv) {
   return 0;
 }
 
+// The comma-separated values of a list flag (--split valid,test; --paths 0,4,16).
+std::vector<std::string> list_values(const Flags& f, const std::string& name, const std::string& fallback) {
+  std::vector<std::string> values;
+  std::stringstream items(f.text(name, fallback));
+  for (std::string item; std::getline(items, item, ',');) values.push_back(item);
+  if (values.empty()) throw UsageError(name + ": no value");
+  return values;
+}
+
 int command_eval(int argc, char** argv) {
-  const Flags f(argc, argv, 2, {"--checkpoint", "--split", "--data", "--threads", "--csv"}, {"--allow-other-data"});
+  const Flags f(argc, argv, 2, {"--checkpoint", "--split", "--data", "--threads", "--csv", "--paths"},
+                {"--allow-other-data"});
   if (!f.has("--checkpoint")) throw UsageError("eval: --checkpoint FILE is required");
-  const std::string split = f.text("--split", "test");
-  if (split != "valid" && split != "test") throw UsageError("--split: '" + split + "' is not one of valid, test");
+  const std::vector<std::string> splits = list_values(f, "--split", "test");
+  for (const std::string& split : splits)
+    if (split != "valid" && split != "test") throw UsageError("--split: '" + split + "' is not one of valid, test");
+  std::vector<int> path_counts;
+  for (const std::string& item : list_values(f, "--paths", "0")) {
+    long paths = 0;
+    const std::string problem = parse_integer(item, 0, 1000, paths);
+    if (!problem.empty()) throw UsageError("--paths: " + problem);
+    path_counts.push_back(static_cast<int>(paths));
+  }
   const int threads = static_cast<int>(f.integer("--threads", default_threads(), 1, 256));
   const std::string checkpoint = f.text("--checkpoint", "");
   const TrainedModel m = load_trained(checkpoint, "", f.text("--data", ""), f.has("--allow-other-data"));
   require_memory(evaluation_bytes(m.config.model, threads), "evaluating " + checkpoint);
   ThreadPool pool(threads);
-  const Dataset& images = split == "valid" ? m.data.valid : m.data.test;
-  const Evaluation e = evaluate(m.params, m.config.model, images, pool, m.config.seed);
-  if (e.non_finite > 0)
-    throw std::runtime_error(checkpoint + ": the model's outputs are not finite on " + std::to_string(e.non_finite) +
-                             " of " + std::to_string(images.count) + " images (its weights overflow the float "
-                             "computation)");
-  std::printf("%s: %d images, nll %.4f\n", split.c_str(), images.count, e.nll);
-  std::printf("mean location (x, y) of each glimpse, %s:",
-              m.config.model.locations == LocationSource::random ? "at random places" : "at the policy mean");
-  for (int t = 0; t < m.config.model.glimpses; ++t)
-    std::printf(" (%.2f, %.2f)", e.mean_location[2 * t], e.mean_location[2 * t + 1]);
-  std::printf("\n");
-  std::printf("%s_error=%.4f\n", split.c_str(), e.error);
-  if (f.has("--csv")) {  // for pages whose numbers come from a CSV (tools/report.h)
-    std::string csv = "split,glimpse,mean_x,mean_y,error,nll\n";
-    for (int t = 0; t < m.config.model.glimpses; ++t) {
-      char row[160];
-      std::snprintf(row, sizeof row, "%s,%d,%.6f,%.6f,%.6f,%.6f\n", split.c_str(), t + 1, e.mean_location[2 * t],
-                    e.mean_location[2 * t + 1], e.error, e.nll);
-      csv += row;
+  const bool random = m.config.model.locations == LocationSource::random;
+  std::string csv = "split,glimpse,mean_x,mean_y,error,nll,paths\n";  // for pages' numbers (tools/report.h)
+  for (const std::string& split : splits) {
+    const Dataset& images = split == "valid" ? m.data.valid : m.data.test;
+    for (const int paths : path_counts) {
+      const Evaluation e = evaluate(m.params, m.config.model, images, pool, m.config.seed, paths);
+      if (e.non_finite > 0)
+        throw std::runtime_error(checkpoint + ": the model's outputs are not finite on " +
+                                 std::to_string(e.non_finite) + " of " + std::to_string(images.count) +
+                                 " images (its weights overflow the float computation)");
+      std::printf("%s: %d images, nll %.4f\n", split.c_str(), images.count, e.nll);
+      if (paths > 0)
+        std::printf("classified by the mean class probability over %d paths %s\n", paths,
+                    random ? "at random places" : "drawn from the policy");
+      std::printf("mean location (x, y) of each glimpse, %s:",
+                  paths > 0 ? "over the paths" : random ? "at random places" : "at the policy mean");
+      for (int t = 0; t < m.config.model.glimpses; ++t)
+        std::printf(" (%.2f, %.2f)", e.mean_location[2 * t], e.mean_location[2 * t + 1]);
+      std::printf("\n%s_error=%.4f\n", split.c_str(), e.error);
+      std::fflush(stdout);
+      for (int t = 0; t < m.config.model.glimpses; ++t) {
+        char row[192];
+        std::snprintf(row, sizeof row, "%s,%d,%.6f,%.6f,%.6f,%.6f,%d\n", split.c_str(), t + 1,
+                      e.mean_location[2 * t], e.mean_location[2 * t + 1], e.error, e.nll, paths);
+        csv += row;
+      }
     }
-    write_file_atomically(f.text("--csv", ""), csv);
   }
+  if (f.has("--csv")) write_file_atomically(f.text("--csv", ""), csv);
   return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <iterator>
+#include <limits>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -43,6 +44,7 @@ namespace {
 constexpr uint64_t kKeyOrder = 0x6f72646572;  // "order": image order of an epoch
 constexpr uint64_t kKeyNoise = 0x6e6f697365;  // "noise": policy noise of an image
 constexpr uint64_t kKeyLook = 0x6c6f6f6b;     // "look": random places at evaluation
+constexpr uint64_t kKeyPaths = 0x7061746873;  // "paths": the paths of `ram eval --paths`
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
@@ -188,15 +190,22 @@ Locations evaluation_locations(const ModelConfig& config) {
 }
 
 uint64_t evaluation_stream(uint64_t seed, int image) { return mix_key(seed, kKeyLook, image); }
+uint64_t path_stream(uint64_t seed, int image, int path) { return mix_key(seed, kKeyPaths, image, path); }
 
-Evaluator::Evaluator(const ModelConfig& config, int threads, uint64_t seed)
-    : config_(config), seed_(seed), weights_(config) {
-  for (int t = 0; t < threads; ++t) episodes_.push_back(std::make_unique<Episode>(config, kChunk));
+Evaluator::Evaluator(const ModelConfig& config, int threads, uint64_t seed, int paths)
+    : config_(config), seed_(seed), paths_(paths), weights_(config) {
+  if (paths < 0) throw std::invalid_argument("Evaluator: paths must be 0 or more");
+  for (int t = 0; t < threads; ++t) {
+    episodes_.push_back(std::make_unique<Episode>(config, kChunk));
+    if (paths == 0) continue;
+    path_log_sums_.emplace_back(static_cast<std::size_t>(kChunk) * config.classes);
+    path_finite_.emplace_back(kChunk);
+  }
 }
 
 Evaluation evaluate(const Parameters& params, const ModelConfig& config, const Dataset& data,
-                    ThreadPool& pool, uint64_t seed) {
-  Evaluator evaluator(config, pool.threads(), seed);
+                    ThreadPool& pool, uint64_t seed, int paths) {
+  Evaluator evaluator(config, pool.threads(), seed, paths);
   return evaluator.run(pool, params, data);
 }
 
@@ -226,13 +235,47 @@ Evaluation Evaluator::run(ThreadPool& pool, const Parameters& params, const Data
         ep.labels[j] = data.labels[begin + j];
         ep.draw_locations(j, evaluation_stream(seed_, begin + j), where);  // none at the mean
       }
-      episode_forward(weights_, ep, where);
+      if (paths_ == 0) {
+        episode_forward(weights_, ep, where);
+        for (int j = 0; j < n; ++j) {
+          wrong[task] += episode_prediction(ep, j) != ep.labels[j];
+          non_finite[task] += !all_finite(0, static_cast<std::size_t>(config.classes), &ep.logp.at(j, 0));
+          nll[task] -= ep.logp.at(j, ep.labels[j]);
+          for (int s = 0; s < T; ++s)
+            for (int d = 0; d < 2; ++d) location_sum[task][2 * s + d] += ep.l[(static_cast<std::size_t>(s) * chunk + j) * 2 + d];
+        }
+        continue;
+      }
+      // paths > 0: p(y | x) ~ (1/M) sum_m p(y | x, l^(m)), the paths l^(m)
+      // drawn as in training (or at random places, as the model was trained).
+      const int A = config.classes;
+      const Locations drawn = where == Locations::given ? Locations::given : Locations::sample;
+      // log sum_m p(y | x, l^(m)) accumulated as a running log-sum-exp: the
+      // probabilities themselves underflow where the logits are large.
+      std::vector<double>& log_sum = path_log_sums_[task];
+      std::fill(log_sum.begin(), log_sum.end(), -std::numeric_limits<double>::infinity());
+      std::vector<char>& finite = path_finite_[task];
+      std::fill(finite.begin(), finite.end(), 1);
+      for (int m = 0; m < paths_; ++m) {
+        for (int j = 0; j < n; ++j) ep.draw_locations(j, path_stream(seed_, begin + j, m), drawn);
+        episode_forward(weights_, ep, drawn);
+        for (int j = 0; j < n; ++j) {
+          if (!all_finite(0, static_cast<std::size_t>(A), &ep.logp.at(j, 0))) finite[j] = 0;
+          for (int a = 0; a < A; ++a) {
+            double& sum = log_sum[static_cast<std::size_t>(j) * A + a];
+            const double term = ep.logp.at(j, a), high = std::max(sum, term);
+            if (std::isfinite(high)) sum = high + std::log1p(std::exp(std::min(sum, term) - high));
+          }
+          for (int s = 0; s < T; ++s)
+            for (int d = 0; d < 2; ++d)
+              location_sum[task][2 * s + d] += ep.l[(static_cast<std::size_t>(s) * chunk + j) * 2 + d] / paths_;
+        }
+      }
       for (int j = 0; j < n; ++j) {
-        wrong[task] += episode_prediction(ep, j) != ep.labels[j];
-        non_finite[task] += !all_finite(0, static_cast<std::size_t>(config.classes), &ep.logp.at(j, 0));
-        nll[task] -= ep.logp.at(j, ep.labels[j]);
-        for (int s = 0; s < T; ++s)
-          for (int d = 0; d < 2; ++d) location_sum[task][2 * s + d] += ep.l[(static_cast<std::size_t>(s) * chunk + j) * 2 + d];
+        const double* log_sum_j = log_sum.data() + static_cast<std::size_t>(j) * A;
+        wrong[task] += static_cast<int>(std::max_element(log_sum_j, log_sum_j + A) - log_sum_j) != ep.labels[j];
+        non_finite[task] += !finite[j];
+        nll[task] -= log_sum_j[ep.labels[j]] - std::log(double(paths_));
       }
     }
   });

@@ -75,21 +75,34 @@ void require_memory(std::size_t bytes, const std::string& what);
 // calls so that repeated evaluations allocate nothing. It runs on its own copy
 // of the weights, with their column panels made (Parameters::refresh_panels).
 // `seed`: the run's, for random places.
+//
+// paths > 0 (ours, `ram eval --paths M`): instead of the one path at the
+// policy's mean, M glimpse paths drawn from the policy (or, for a model that
+// looks at random places, M draws of them), and each image's class is the
+// largest of its mean class probability over the paths, a Monte Carlo
+// estimate of E_l[p(y | x, l)] under the policy the model was trained with.
+// Path m of image i draws from Rng(path_stream(seed, i, m)): the seed fixes
+// the paths whatever the thread count. `nll` is -log of the mean
+// probability, `mean_location` the mean over the paths.
 class Evaluator {
  public:
   static constexpr int kChunk = 100;  // images per episode
-  Evaluator(const ModelConfig& config, int threads, uint64_t seed);
+  Evaluator(const ModelConfig& config, int threads, uint64_t seed, int paths = 0);
   Evaluation run(ThreadPool& pool, const Parameters& params, const Dataset& data);
 
  private:
   ModelConfig config_;
   uint64_t seed_;
+  int paths_;
   std::vector<std::unique_ptr<Episode>> episodes_;
+  std::vector<std::vector<double>> path_log_sums_;  // per task: [kChunk, classes], paths > 0 only
+  std::vector<std::vector<char>> path_finite_;     // per task: [kChunk], paths > 0 only
   Parameters weights_;
 };
+uint64_t path_stream(uint64_t seed, int image, int path);
 // One evaluation with a fresh Evaluator.
 Evaluation evaluate(const Parameters& params, const ModelConfig& config, const Dataset& data,
-                    ThreadPool& pool, uint64_t seed);
+                    ThreadPool& pool, uint64_t seed, int paths = 0);
 
 // The gradient of the hybrid loss over one batch, computed in `shards` fixed
 // row ranges, each with its own workspace and gradient buffer, summed in
