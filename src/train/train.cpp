@@ -233,7 +233,7 @@ Evaluation Evaluator::run(ThreadPool& pool, const Parameters& params, const Data
       for (int j = 0; j < n; ++j) {
         ep.images[j] = data.image(begin + j);
         ep.labels[j] = data.labels[begin + j];
-        ep.draw_locations(j, evaluation_stream(seed_, begin + j), where);  // none at the mean
+        if (paths_ == 0) ep.draw_locations(j, evaluation_stream(seed_, begin + j), where);  // none at the mean
       }
       if (paths_ == 0) {
         episode_forward(weights_, ep, where);
