@@ -103,6 +103,7 @@ expect 2 "--variants: fig4 has no variant 'lowstd' (known: linear, lstm-locator,
 expect 2 "--variants: only fig4 and collapse take it" -- "$ram" experiment fig3 --out "$tmp/exp" --variants linear
 expect 2 "--canvas: 20 is outside 28..1000" -- "$ram" bench --canvas 20
 expect 2 "--shift: -1 is outside 0..4095" -- "$ram" train --out "$tmp/run" --shift -1
+expect 2 "--hidden: 0 is outside 1..8192" -- "$ram" train --out "$tmp/run" --hidden 0
 
 # `ram help` lists every train flag with its range and default.
 "$ram" help >"$tmp/help" 2>&1
@@ -247,6 +248,16 @@ if [ "$(grep -c ': finished run in .*, reused$' "$tmp/chosen")" -eq 2 ] &&
   passed=$((passed + 1))
 else
   failed=$((failed + 1)); echo "FAILED: experiment --variants:"; cat "$tmp/chosen" "$tmp/exp/collapse.csv"
+fi
+
+# The benchmark measures the hand-off between two threads only when it has two.
+"$ram" bench --seconds 0.1 --batch 16 --threads 2 >"$tmp/bench2" 2>&1
+"$ram" bench --seconds 0.1 --batch 16 --threads 1 >"$tmp/bench1" 2>&1
+if grep -Eq "^hand-off between two threads: round trip median [0-9]+ ns, min [0-9]+ ns$" "$tmp/bench2" &&
+   grep -q "^train_images_per_s=" "$tmp/bench1" && ! grep -q "^hand-off" "$tmp/bench1"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAILED: ram bench's hand-off line:"; tail -4 "$tmp/bench2" "$tmp/bench1"
 fi
 
 echo "cli: $passed passed, $failed failed"

@@ -541,7 +541,11 @@ TEST_CASE("settings: a run's identity: what must agree for an experiment to reus
   CHECK(identity_difference(a, parse({"--lr", "0.5"})) == "--lr 0.001 there, 0.5 asked");
   TrainConfig wider = a;
   wider.model.hidden = 300;
-  CHECK(identity_difference(a, wider) == "hidden 256 there, 300 asked");
+  CHECK(identity_difference(a, wider) == "--hidden 256 there, 300 asked");
+  // A setting without a flag is named by its name in the checkpoint.
+  TrainConfig slower = a;
+  slower.optimizer.beta2 = 0.99;
+  CHECK(identity_difference(a, slower) == "beta2 0.999 there, 0.99 asked");
   // Every identity setting counts, where it applies to the run: the reward's
   // output only for the seed's rewards.
   const TrainConfig change = parse({"--reward", "change"});

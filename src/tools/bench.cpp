@@ -6,8 +6,10 @@
 #include "tools/bench.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 #include "kernels/gemm.h"
@@ -77,6 +79,39 @@ void bench_retina(const ModelConfig& config, const Dataset& data, int batch, dou
   }));
   std::printf("retina, one thread, per batch of %d: tables %.3f ms%s, %d glimpses %.3f ms\n", batch, table_ms,
               tables ? "" : " (not made: they do not pay)", config.glimpses, glimpse_ms);
+}
+
+// How long a write of one thread takes to reach another and come back: the
+// calling thread writes a number, a second thread waits for it and writes it
+// back, 20,000 times a round, each waiting as the thread pool's threads
+// wait (spin_pause, which gives up the core on a machine with fewer cores
+// than threads). A team (--shards below --threads) hands work
+// over in this way several times per layer, so its speed on a host follows
+// this latency more than the arithmetic; on a virtual machine it changes
+// with where the host puts the two virtual cores. Median and lowest of 5
+// rounds, in ns per round trip.
+void bench_hand_off() {
+  constexpr int kTrips = 20000;
+  alignas(64) std::atomic<int> sent{0};
+  alignas(64) std::atomic<int> returned{0};
+  std::vector<double> ns;
+  std::thread echo([&] {
+    for (int i = 1; i <= 5 * kTrips; ++i) {
+      for (const auto start = Clock::now(); sent.load(std::memory_order_acquire) != i;) spin_pause(start);
+      returned.store(i, std::memory_order_release);
+    }
+  });
+  for (int round = 0; round < 5; ++round) {
+    const auto start = Clock::now();
+    for (int i = round * kTrips + 1; i <= (round + 1) * kTrips; ++i) {
+      sent.store(i, std::memory_order_release);
+      for (const auto wait = Clock::now(); returned.load(std::memory_order_acquire) != i;) spin_pause(wait);
+    }
+    ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - start).count() / kTrips);
+  }
+  echo.join();
+  std::printf("hand-off between two threads: round trip median %.0f ns, min %.0f ns\n", median(ns),
+              *std::min_element(ns.begin(), ns.end()));
 }
 
 }  // namespace
@@ -172,6 +207,7 @@ void run_bench(const BenchConfig& b) {
   report("training", train_rates, train_flops);
   report("inference", infer_rates, infer_flops);
   bench_retina(config, data, b.batch, b.seconds / 2);
+  if (b.threads >= 2) bench_hand_off();
   std::printf("infer_images_per_s=%.0f\n", median(infer_rates));
   std::printf("train_images_per_s=%.0f\n", median(train_rates));
 }
