@@ -85,11 +85,11 @@ void bench_retina(const ModelConfig& config, const Dataset& data, int batch, dou
 // calling thread writes a number, a second thread waits for it and writes it
 // back, 20,000 times a round, each waiting as the thread pool's threads
 // wait (spin_pause, which gives up the core on a machine with fewer cores
-// than threads). A team (--shards below --threads) hands work
-// over in this way several times per layer, so its speed on a host follows
-// this latency more than the arithmetic; on a virtual machine it changes
-// with where the host puts the two virtual cores. Median and lowest of 5
-// rounds, in ns per round trip.
+// than threads). A team (--shards below --threads) hands work over in this
+// way several times per layer: this is the host's side of that cost, which
+// on a virtual machine changes with where the host puts the virtual cores
+// (docs/performance.md, window 7: it did not follow the team's speed from
+// round to round). Median and lowest of 5 rounds, in ns per round trip.
 void bench_hand_off() {
   constexpr int kTrips = 20000;
   alignas(64) std::atomic<int> sent{0};
