@@ -231,7 +231,8 @@ TEST_CASE("glimpse_network: every parameter of what, where and join") {
   StepGrads d;
   d.dg = dg.data();
   d.dhcat = dhcat.data();
-  glimpse_network_backward(c, params.views(), grads.views(), now, d);
+  glimpse_network_backward_rows(c, params.views(), now, d);
+  glimpse_network_backward_weights(c, params.views(), grads.views(), now, d);
   fd::check_parameter_gradients(params, grads,
                                 {"glimpse.what.W", "glimpse.what.b", "glimpse.where.W",
                                  "glimpse.where.b", "glimpse.join.W", "glimpse.join.b"},
@@ -247,15 +248,16 @@ namespace {
 // g_t drawn into the episode's g and the loss L = sum_t proj_t . h_t, which
 // reads every h_t as the model does (the locator and the baseline read
 // h_{t-1}, the action network h_T). The backward pass is the episode's own:
-// core_backward from t = T down to 1, then core_weight_gradients. A capacity
-// above B runs the weights' share step by step, B == capacity in one product.
+// core_backward from t = T down to 1, then core_input_gradients and
+// core_weight_gradients. A capacity above B runs the gated cores' dg_t and
+// weights' share step by step, B == capacity in one product each.
 struct CoreCheck {
   ModelConfig config;
   int B, T, H, Ng;
   Episode ep;
   Parameters params, grads;
   std::vector<real> proj;  // [T, B, H] dL/dh_t from the loss itself
-  std::vector<real> dg;    // [T, B, Ng] dL/dg_t as core_backward wrote it
+  std::vector<real> dg;    // [T, B, Ng] dL/dg_t as the core wrote it
 
   CoreCheck(const ModelConfig& c, int batch, int capacity)
       : config(c), B(batch), T(c.glimpses), H(c.hidden), Ng(c.glimpse_hidden), ep(c, capacity), params(c),
@@ -289,14 +291,16 @@ struct CoreCheck {
     const StepGrads last = ep.grads(T - 1);
     std::copy(proj.end() - BH, proj.end(), last.dh);
     if (last.dc) std::fill(last.dc, last.dc + BH, real(0));
+    const std::size_t BNg = static_cast<std::size_t>(B) * Ng;
+    for (int s = 0; s < T; ++s) std::fill(ep.grads(s).dg, ep.grads(s).dg + BNg, real(7));  // must be overwritten
     for (int s = T - 1; s >= 0; --s) {
       const StepGrads d = ep.grads(s);
       if (d.dh_prev) std::copy(proj.begin() + (s - 1) * BH, proj.begin() + s * BH, d.dh_prev);
-      std::fill(d.dg, d.dg + static_cast<std::size_t>(B) * Ng, real(7));  // must be overwritten
       core_backward(config, params.views(), grads.views(), ep.step(s - 1), ep.step(s), d);
-      std::copy(d.dg, d.dg + static_cast<std::size_t>(B) * Ng, dg.begin() + static_cast<std::size_t>(s) * B * Ng);
     }
+    core_input_gradients(config, params.views(), ep);
     core_weight_gradients(config, params.views(), grads.views(), ep);
+    for (int s = 0; s < T; ++s) std::copy(ep.grads(s).dg, ep.grads(s).dg + BNg, dg.begin() + s * BNg);
   }
 
   // Every element of core.in.W, core.in.b, core.rec.W and of every g_t.

@@ -3,9 +3,10 @@
 //
 // A core is a forward and a backward step with the signature of every
 // episode component, (config, params, prev, now), plus what it keeps per
-// step. The recurrent cores keep dL/dz_t of every step and sum their weight
-// gradients once after the loop (core_weight_gradients); the plain RNN adds
-// them at every step. Adding a core is one row here (docs/extending.md).
+// step. The gated cores keep dL/dz_t of every step and, once the loop is
+// done, make dL/dg_t (core_input_gradients) and sum their weight gradients
+// (core_weight_gradients) over all T steps at once; the plain RNN does both
+// at every step. Adding a core is one row here (docs/extending.md).
 #include "model/core.h"
 
 #include <stdexcept>
@@ -60,6 +61,27 @@ void core_forward(const ModelConfig& config, const RamParams& p, const Step& pre
 void core_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, const Step& prev,
                    const Step& now, const StepGrads& d) {
   core(config.core).backward(config, p, grad, prev, now, d);
+}
+
+// Forward was z_t = g_t W_in + b (columns 0.. of dz), so dg_t = dz_t W_in^T.
+// No step's dg_t feeds the recurrence (the glimpse network's backward pass
+// stops at rho_t and l_t), so the products wait for the loop's end, and when
+// the batch fills the episode they are one product over T * B rows. Each row
+// of a product has the same bits in any block of rows (gemm_tiles.h), so this
+// changes no number; it reads W_in once for all T steps instead of once per step.
+void core_input_gradients(const ModelConfig& config, const RamParams& p, const Episode& ep) {
+  const Core& c = core(config.core);
+  if (c.shape.dz == 0) return;  // written at every step
+  const int T = config.glimpses, B = ep.B, cap = ep.capacity;
+  const int Ng = p.core_in.in, ldz = c.shape.dz * config.hidden;
+  if (B == cap) {
+    linear_backward_input(T * cap, ep.dz.data(), ldz, p.core_in, ep.grads(0).dg, Ng, false);
+    return;
+  }
+  for (int s = 0; s < T; ++s) {
+    const StepGrads d = ep.grads(s);
+    linear_backward_input(B, d.dz, ldz, p.core_in, d.dg, Ng, false);
+  }
 }
 
 // Forward was z_t = g_t W_in + b (columns 0.. of dz) and h_{t-1} W_rec

@@ -114,8 +114,8 @@ void core_gru_backward(const ModelConfig& config, const RamParams& p, const RamP
     gru_gates_backward(r1 - r0, H, row_at(now.gates, r0, H4), row_at(prev.h, r0, H), row_at(d.dh, r0, H),
                        row_at(d.dz, r0, H4), row_at(d.dh_prev, r0, H));
   });
-  // Forward was [a_n | a_z | a_r] = g W_in + b: dg = dz[:, 0..3H] W_in^T.
-  linear_backward_input(B, d.dz, H4, p.core_in, d.dg, p.core_in.in, false);
+  // Forward was [a_n | a_z | a_r] = g W_in + b: dg = dz[:, 0..3H] W_in^T,
+  // left to core_input_gradients (core.cpp) with the weights' share.
   // Forward was [u_z | u_r | u_n] = h_prev W_rec: dh_prev += dz[:, H..4H] W_rec^T.
   if (d.dh_prev) linear_backward_input(B, d.dz + H, H4, p.core_rec, d.dh_prev, H, true);
 }

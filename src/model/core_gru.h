@@ -12,8 +12,9 @@
 // Reads now.g and prev.h (nullptr at t = 1); writes now.gates [B, 4H]
 // (n, z, r after their nonlinearities, and h_{t-1} U_n) and now.h.
 void core_gru_forward(const ModelConfig& config, const RamParams& p, const Step& prev, const Step& now);
-// The step's data part: d.dh holds dL/dh_t. Writes d.dz [B, 4H] (kept for
-// the weights' share, which core_weight_gradients sums over all T steps at
-// once) and d.dg, adds into d.dh_prev (skipped when nullptr, at t = 1).
+// The step's data part: d.dh holds dL/dh_t. Writes d.dz [B, 4H], kept for
+// dL/dg_t and the weights' share (core_input_gradients and
+// core_weight_gradients, over all T steps at once); adds into d.dh_prev
+// (skipped when nullptr, at t = 1).
 void core_gru_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, const Step& prev,
                        const Step& now, const StepGrads& d);

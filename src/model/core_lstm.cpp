@@ -18,10 +18,11 @@ void core_lstm_forward(const ModelConfig& config, const RamParams& p, const Step
                now.h);
 }
 
-// The weights' share is left to core_weight_gradients (core.cpp), which pairs
-// g_t and h_{t-1} with the dz_t kept here for all T steps at once.
+// dg_t = dz_t W_in^T and the weights' share are left to core.cpp
+// (core_input_gradients, core_weight_gradients), which read the dz_t kept
+// here for all T steps at once.
 void core_lstm_backward(const ModelConfig& config, const RamParams& p, const RamParams&, const Step& prev,
                         const Step& now, const StepGrads& d) {
-  lstm_backward_data(p.core_in, p.core_rec, now.B, config.hidden, prev.c, now.gates, now.c, d.dh, d.dc, d.dz, d.dg,
-                     p.core_in.in, false, d.dh_prev, d.dc_prev);
+  lstm_backward_data(p.core_in, p.core_rec, now.B, config.hidden, prev.c, now.gates, now.c, d.dh, d.dc, d.dz,
+                     nullptr, 0, false, d.dh_prev, d.dc_prev);
 }

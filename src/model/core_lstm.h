@@ -12,8 +12,9 @@
 // (i, f, o, u after their nonlinearities), now.c and now.h.
 void core_lstm_forward(const ModelConfig& config, const RamParams& p, const Step& prev, const Step& now);
 // The step's data part: d.dh holds dL/dh_t, d.dc dL/dc_t from later steps
-// (overwritten with the full dL/dc_t). Writes d.dz [B, 4H] (kept for the
-// weights' share, which core_weight_gradients sums over all T steps at once),
-// d.dg and d.dc_prev, adds into d.dh_prev (both skipped when nullptr, at t = 1).
+// (overwritten with the full dL/dc_t). Writes d.dz [B, 4H], kept for dL/dg_t
+// and the weights' share (core_input_gradients and core_weight_gradients, over
+// all T steps at once), and d.dc_prev; adds into d.dh_prev (both skipped when
+// nullptr, at t = 1).
 void core_lstm_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, const Step& prev,
                         const Step& now, const StepGrads& d);

@@ -28,19 +28,32 @@ void glimpse_network_forward(const ModelConfig& config, const RamParams& p, cons
   linear_forward(B, now.hcat, ld_cat, p.join, now.g, config.glimpse_hidden, Activation::relu);
 }
 
-void glimpse_network_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, const Step& now,
-                              const StepGrads& d) {
-  const int B = now.B, Nw = config.what_hidden, Nl = config.where_hidden;
-  const int ld_cat = Nw + Nl;
-  const int Ng = config.glimpse_hidden;
-  const int G = config.glimpse_features();
-  // Forward was g = relu([h_g, h_l] W_join + b): through the relu, then the
-  // linear map, which hands back d[h_g, h_l].
+// The backward pass in two halves, so that the episode (ram.cpp) can run the
+// first over all T steps at once: every row of it is an image's own.
+//
+// Forward was g = relu([h_g, h_l] W_join + b), h_g = relu(rho W_what + b),
+// h_l = relu(l W_where + b). Through the relu, then the linear map, which
+// hands back d[h_g, h_l], then through the first two relus:
+//   da_g  = dg * [g > 0]
+//   dhcat = (da_g W_join^T) * [hcat > 0]
+void glimpse_network_backward_rows(const ModelConfig& config, const RamParams& p, const Step& now,
+                                   const StepGrads& d) {
+  const int B = now.B, ld_cat = config.what_hidden + config.where_hidden, Ng = config.glimpse_hidden;
   relu_backward(B, Ng, now.g, Ng, d.dg, Ng);
-  linear_backward(B, now.hcat, ld_cat, d.dg, Ng, p.join, grad.join, d.dhcat, ld_cat, false);
+  linear_backward_input(B, d.dg, Ng, p.join, d.dhcat, ld_cat, false);
   relu_backward(B, ld_cat, now.hcat, ld_cat, d.dhcat, ld_cat);
-  // Forward was h_g = relu(rho W_what + b), h_l = relu(l W_where + b). Neither
-  // rho nor l is trained, so no input gradient is formed (dx = nullptr).
+}
+
+// The weights' share of one step, from the gradients the first half made:
+//   dW_join  += hcat^T da_g,                 db_join  += sum_rows da_g
+//   dW_what  += rho^T dhcat[:, 0:128],       db_what  += sum_rows dhcat[:, 0:128]
+//   dW_where += l^T dhcat[:, 128:256],       db_where += sum_rows dhcat[:, 128:256]
+// Neither rho nor l is trained, so no input gradient is formed.
+void glimpse_network_backward_weights(const ModelConfig& config, const RamParams& p, const RamParams& grad,
+                                      const Step& now, const StepGrads& d) {
+  const int B = now.B, Nw = config.what_hidden, ld_cat = Nw + config.where_hidden, Ng = config.glimpse_hidden;
+  const int G = config.glimpse_features();
+  linear_backward(B, now.hcat, ld_cat, d.dg, Ng, p.join, grad.join, nullptr, 0, false);
   linear_backward(B, now.rho, G, d.dhcat, ld_cat, p.what, grad.what, nullptr, 0, false);
   linear_backward(B, now.l, 2, d.dhcat + Nw, ld_cat, p.where, grad.where, nullptr, 0, false);
 }

@@ -10,7 +10,13 @@
 
 // Reads now.rho and now.l, writes now.hcat and now.g.
 void glimpse_network_forward(const ModelConfig& config, const RamParams& p, const Step& now);
-// d.dg [B, 256] holds dL/dg_t and is overwritten (it becomes the gradient at
-// the pre-activation); d.dhcat [B, 256] is scratch. Stops at rho and l.
-void glimpse_network_backward(const ModelConfig& config, const RamParams& p, const RamParams& grad, const Step& now,
-                              const StepGrads& d);
+// The backward pass in two halves (glimpse_network.cpp). The first reads
+// d.dg [B, 256], dL/dg_t, and overwrites it with the gradient at g's
+// pre-activation; it writes d.dhcat [B, 256], the gradient at [h_g, h_l]'s
+// pre-activations. Its rows are the images' own, so now.B may span several
+// steps' rows at once (ram.cpp). The second adds the weights' share of one
+// step from those two. Both stop at rho and l.
+void glimpse_network_backward_rows(const ModelConfig& config, const RamParams& p, const Step& now,
+                                   const StepGrads& d);
+void glimpse_network_backward_weights(const ModelConfig& config, const RamParams& p, const RamParams& grad,
+                                      const Step& now, const StepGrads& d);

@@ -63,8 +63,8 @@ void episode_buffers(const ModelConfig& c, int cap, Visit buffer) {
   buffer(&Episode::R, {T, cap});
   buffer(&Episode::A, {T, cap});
   buffer(&Episode::dh_turns, {cap, H});
-  buffer(&Episode::dg, {cap, Ng});
-  buffer(&Episode::dhcat, {cap, Ncat});
+  buffer(&Episode::dg, {T, cap, Ng});
+  buffer(&Episode::dhcat, {T, cap, Ncat});
   buffer(&Episode::dmu, {cap, 2});
   buffer(&Episode::dlogits, {cap, c.classes});
   buffer(&Episode::db, {cap});
@@ -193,8 +193,8 @@ StepGrads Episode::grads(int s) const {
   d.dc = data(dc_turns[now]);
   d.dc_prev = prev(dc_turns[before]);
   d.dz = rows_of(dz, s, capacity);
-  d.dg = data(dg);
-  d.dhcat = data(dhcat);
+  d.dg = rows_of(dg, s, capacity);
+  d.dhcat = rows_of(dhcat, s, capacity);
   d.w = data(w);
   d.dmu = data(dmu);
   d.db = data(db);
@@ -306,8 +306,7 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
     const Step prev = ep.step(s - 1), now = ep.step(s);
     const StepGrads d = ep.grads(s);  // d.dh is dL/dh_t in full; d.dh_prev is summed below
     if (d.dh_prev) std::fill(d.dh_prev, d.dh_prev + static_cast<std::size_t>(B) * H, real(0));
-    core_backward(c, p, dp, prev, now, d);              // dh_t -> dg_t, dh_{t-1}
-    glimpse_network_backward(c, p, dp, now, d);         // dg_t -> f_g; stops at rho_t, l_t
+    core_backward(c, p, dp, prev, now, d);              // dh_t -> dh_{t-1} (the RNN core: and dg_t)
     if (policy_looked) {
       loss.reinforce += reinforce_backward(c, p, dp, prev, now, weights, batch_total, d);  // seed eq. 1
       if (ep.reward.kind == RewardKind::change_code)  // the seed's code: c_t into step t's locator alone
@@ -316,7 +315,21 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
         loss.baseline += baseline_backward(c, p, dp, prev, now, weights.baseline * per_image, d);
     }
   }
-  core_weight_gradients(c, p, dp, ep);  // the recurrent cores' weights, over all T steps at once
+  // No dg_t feeds the recurrence, so what flows from g_t down waits for the
+  // loop's end: the gated cores' dg_t, then the glimpse network's passes
+  // through the rows, over all T steps at once when the batch fills the
+  // episode (no rows between the steps), as products of T * B rows; then its
+  // weights' share step by step, from t = T down to 1 as the loop would.
+  core_input_gradients(c, p, ep);                      // the gated cores: dz_t -> dg_t
+  if (B == ep.capacity) {
+    Step all = ep.step(0);
+    all.B = T * B;
+    glimpse_network_backward_rows(c, p, all, ep.grads(0));  // dg_t -> d[h_g, h_l]_t
+  } else {
+    for (int s = 0; s < T; ++s) glimpse_network_backward_rows(c, p, ep.step(s), ep.grads(s));
+  }
+  for (int s = T - 1; s >= 0; --s) glimpse_network_backward_weights(c, p, dp, ep.step(s), ep.grads(s));
+  core_weight_gradients(c, p, dp, ep);  // the gated cores' weights, over all T steps at once
   for (int r = 0; r < B; ++r) {
     loss.reward += ep.R[r];  // R_1: everything the episode earned
     loss.correct += episode_prediction(ep, r) == ep.labels[r];

@@ -80,7 +80,7 @@ struct Episode {
   Tensor dh_turns[2];   // [B, H] dL/dh_t, dL/dh_{t-1}
   Tensor dc_turns[2];   // [B, H] LSTM core only: dL/dc_t, dL/dc_{t-1}
   Tensor dz;            // [T, B, 4H] LSTM and GRU cores only: dL/dz_t of every step, for the weights
-  Tensor dg, dhcat;     // [B, 256]
+  Tensor dg, dhcat;     // [T, B, 256] dL/dg_t, dL/d[h_g, h_l]_t of every step
   Tensor dmu;           // [B, 2]
   Tensor dlogits;       // [B, A]
   Tensor db, w;         // [B]

@@ -55,8 +55,8 @@ struct StepGrads {
   real* dc = nullptr;           // [B, H] LSTM core: dL/dc_t from later steps, then in full
   real* dc_prev = nullptr;      // [B, H] LSTM core: dL/dc_{t-1}
   real* dz = nullptr;           // [B, 4H] LSTM and GRU cores: dL/d(gate pre-activations), kept per step
-  real* dg = nullptr;           // [B, 256] dL/dg_t
-  real* dhcat = nullptr;        // [B, 256] dL/d[h_g, h_l]
+  real* dg = nullptr;           // [B, 256] dL/dg_t, kept for all T steps
+  real* dhcat = nullptr;        // [B, 256] dL/d[h_g, h_l], kept for all T steps
   real* w = nullptr;            // [B] REINFORCE's per-image weights (w_reinforce / M) (R_t - b_t)
   real* dmu = nullptr;          // [B, 2] dL/dmu_t from REINFORCE, then dL/dmu_pre_t
   real* db = nullptr;           // [B] dL/db_t of the baseline regression
