@@ -100,8 +100,10 @@ std::vector<Setup> setups() {
        0.5},
       {"LSTM core and locator T=3", tiny_config(1, 3, 1, 3, 5, 4, 6, 5, 4, CoreKind::lstm, LocatorKind::lstm), 3, 5,
        0.5},
-      // A full episode (B = capacity): the LSTM core then sums its weight
-      // gradients over all steps in one product (core_weight_gradients).
+      // A full episode (B = capacity): the glimpse network's passes through
+      // the rows then run over all steps at once (episode_backward), and the
+      // LSTM core makes its dg_t and weight gradients over all steps in one
+      // product each (core_input_gradients, core_weight_gradients).
       {"LSTM core B=capacity T=4", tiny_config(1, 3, 1, 4, 5, 4, 6, 5, 4, CoreKind::lstm), 3, 3, 0.5},
       // The GRU core, with a capacity above B and a full one, T = 4.
       {"GRU core C=1 K=1 T=4", tiny_config(1, 3, 1, 4, 5, 4, 6, 5, 4, CoreKind::gru), 3, 5, 0.5},
@@ -110,6 +112,9 @@ std::vector<Setup> setups() {
       // The Torch code's constant baseline, regressed once per episode.
       {"constant baseline, LSTM locator T=3",
        tiny_config(1, 3, 1, 3, 5, 4, 6, 5, 4, CoreKind::rnn, LocatorKind::lstm, BaselineKind::constant), 3, 5, 0.5},
+      // The RNN core in a full episode: its dg_t made at each step, the
+      // glimpse network's rows over all steps at once.
+      {"RNN core B=capacity T=3", tiny_config(1, 3, 1, 3, 5, 4, 6, 6, 4), 3, 3, 0.5},
   };
 }
 
