@@ -68,7 +68,7 @@ void core_backward(const ModelConfig& config, const RamParams& p, const RamParam
 // stops at rho_t and l_t), so the products wait for the loop's end, and when
 // the batch fills the episode they are one product over T * B rows. Each row
 // of a product has the same bits in any block of rows (gemm_tiles.h), so this
-// changes no number; it reads W_in once for all T steps instead of once per step.
+// changes no number; W_in serves T times the rows in one product.
 void core_input_gradients(const ModelConfig& config, const RamParams& p, const Episode& ep) {
   const Core& c = core(config.core);
   if (c.shape.dz == 0) return;  // written at every step
