@@ -102,6 +102,7 @@ expect 2 "--collect-only: only ram-tables takes it" -- "$ram" experiment fig2 --
 expect 2 "--variants: fig4 has no variant 'lowstd' (known: linear, lstm-locator, lstm-core)" -- "$ram" experiment fig4 --out "$tmp/exp" --variants linear,lowstd
 expect 2 "--variants: only fig4 and collapse take it" -- "$ram" experiment fig3 --out "$tmp/exp" --variants linear
 expect 2 "--canvas: 20 is outside 28..1000" -- "$ram" bench --canvas 20
+expect 2 "--glimpse-hidden: 0 is outside 1..8192" -- "$ram" bench --glimpse-hidden 0
 expect 2 "--shift: -1 is outside 0..4095" -- "$ram" train --out "$tmp/run" --shift -1
 expect 2 "--hidden: 0 is outside 1..8192" -- "$ram" train --out "$tmp/run" --hidden 0
 
@@ -250,6 +251,14 @@ else
   failed=$((failed + 1)); echo "FAILED: experiment --variants:"; cat "$tmp/chosen" "$tmp/exp/collapse.csv"
 fi
 
+# The benchmark takes the model's widths as ram train does (the wider glimpse
+# network of docs/results/ram-tables.md), and says them in its header.
+"$ram" bench --seconds 0.1 --batch 16 --threads 1 --what-hidden 512 --glimpse-hidden 512 >"$tmp/bench_wide" 2>&1
+if grep -q "hidden 512/128/512/256" "$tmp/bench_wide"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAILED: ram bench --what-hidden 512 --glimpse-hidden 512:"; head -3 "$tmp/bench_wide"
+fi
 # The benchmark measures the hand-off between two threads only when it has two.
 "$ram" bench --seconds 0.1 --batch 16 --threads 2 >"$tmp/bench2" 2>&1
 "$ram" bench --seconds 0.1 --batch 16 --threads 1 >"$tmp/bench1" 2>&1

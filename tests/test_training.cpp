@@ -692,6 +692,12 @@ TEST_CASE("parameters: the weight panels give the same forward bits and backward
   REQUIRE(v.join.W_panels != nullptr);   // 256 outputs: from 128 on
   CHECK(v.action.W_panels == nullptr);   // 10 outputs: not worth a copy
   CHECK(v.action.Wt_panels == nullptr);
+  // The glimpse network's first two layers have 128 outputs, so W gets its
+  // copy; no product forms dy W^T on them (their inputs, the patches and the
+  // location, are not trained), so W^T gets none.
+  CHECK(v.what.W_panels != nullptr);
+  CHECK(v.what.Wt_panels == nullptr);
+  CHECK(v.where.Wt_panels == nullptr);
   CHECK(plain.views().core_rec.Wt_panels == nullptr);
   Episode ep(config, 32);
   ep.resize(32);

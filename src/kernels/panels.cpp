@@ -6,13 +6,19 @@
 
 #include "kernels/gemm.h"
 
+namespace {
+// W^T in panels: for a matrix whose products form dy W^T, from
+// kBackwardMinOut outputs on.
+bool wants_backward(const PanelMatrix& m) { return m.transposed && m.out >= WeightPanels::kBackwardMinOut; }
+}  // namespace
+
 void WeightPanels::lay_out(const PanelMatrix* matrices, int count) {
   matrices_.assign(matrices, matrices + count);  // keeps its capacity: no allocation after the first
   std::size_t total = 0;
   for (const PanelMatrix& m : matrices_) {
     if (!m.W) continue;
     const std::size_t size = static_cast<std::size_t>(m.in) * m.out;
-    total += (m.out >= kForwardMinOut ? size : 0) + (m.out >= kBackwardMinOut ? size : 0);
+    total += (m.out >= kForwardMinOut ? size : 0) + (wants_backward(m) ? size : 0);
   }
   if (buffer_.size() != total) buffer_.reshape({static_cast<int>(total)});
   copies_.assign(matrices_.size(), Copies{});
@@ -25,7 +31,7 @@ void WeightPanels::lay_out(const PanelMatrix* matrices, int count) {
       copies_[i].forward = next;
       next += size;
     }
-    if (m.out >= kBackwardMinOut) {
+    if (wants_backward(m)) {
       copies_[i].backward = next;
       next += size;
     }

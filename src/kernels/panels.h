@@ -17,10 +17,13 @@
 #include "kernels/tensor.h"
 
 // A matrix to copy: W [in, out], row-major with row stride out. W ==
-// nullptr is a matrix that is absent, and gets no copies.
+// nullptr is a matrix that is absent, and gets no copies. transposed: whether
+// the products run dx = dy W^T on it at all (a layer whose input is not
+// trained needs no W^T copy).
 struct PanelMatrix {
   const real* W = nullptr;
   int in = 0, out = 0;
+  bool transposed = true;
 };
 
 class WeightPanels {

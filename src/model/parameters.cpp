@@ -40,15 +40,16 @@ std::array<LayerSpec, kLayerCount> layer_specs(const ModelConfig& c) {
   const bool lstm_locator = c.locator == LocatorKind::lstm;
   const int locator_out = lstm_locator ? 8 : 2;  // mu, or the LSTM locator's four gate blocks of width 2
   return {{
-      {&RamParams::what, "glimpse.what", c.glimpse_features(), c.what_hidden, true},
-      {&RamParams::where, "glimpse.where", 2, c.where_hidden, true},
-      {&RamParams::join, "glimpse.join", c.what_hidden + c.where_hidden, c.glimpse_hidden, true},
-      {&RamParams::core_in, "core.in", c.glimpse_hidden, gates, true},
-      {&RamParams::core_rec, "core.rec", H, gates, false},
-      {&RamParams::locator, "locator", H, locator_out, true},
-      {&RamParams::action, "action", H, c.classes, true},
-      {&RamParams::baseline, "baseline", c.baseline == BaselineKind::state ? H : 0, 1, true},
-      {&RamParams::locator_rec, "locator.rec", lstm_locator ? 2 : 0, lstm_locator ? locator_out : 0, false},
+      //                                     in                              out               bias   dL/dx
+      {&RamParams::what, "glimpse.what",     c.glimpse_features(),           c.what_hidden,    true,  false},
+      {&RamParams::where, "glimpse.where",   2,                              c.where_hidden,   true,  false},
+      {&RamParams::join, "glimpse.join",     c.what_hidden + c.where_hidden, c.glimpse_hidden, true,  true},
+      {&RamParams::core_in, "core.in",       c.glimpse_hidden,               gates,            true,  true},
+      {&RamParams::core_rec, "core.rec",     H,                              gates,            false, true},
+      {&RamParams::locator, "locator",       H,                              locator_out,      true,  true},
+      {&RamParams::action, "action",         H,                              c.classes,        true,  true},
+      {&RamParams::baseline, "baseline",     c.baseline == BaselineKind::state ? H : 0, 1,     true,  false},
+      {&RamParams::locator_rec, "locator.rec", lstm_locator ? 2 : 0, lstm_locator ? locator_out : 0, false, true},
   }};
 }
 static_assert(sizeof(RamParams) == kLayerCount * sizeof(LinearParams), "layer_specs lists every layer of RamParams");
@@ -110,7 +111,7 @@ void Parameters::lay_out_panels() {
   std::array<PanelMatrix, kLayerCount> matrices;  // an array: the per-batch calls allocate nothing
   for (int i = 0; i < kLayerCount; ++i) {
     const LinearParams& v = views_.*layers_[i].view;
-    matrices[i] = {v.W, v.in, v.out};
+    matrices[i] = {v.W, v.in, v.out, layers_[i].input_gradient};
   }
   panels_.lay_out(matrices.data(), kLayerCount);
   for (int i = 0; i < kLayerCount; ++i) {

@@ -41,14 +41,18 @@ struct RamParams {
 };
 
 // One layer of RamParams for a configuration: its view, its name (in
-// blocks(), messages and tests), W's shape [in, out], and whether it has a
-// bias. A layer the configuration does not have has in = out = 0; a bias
-// without weights (the constant baseline) has in = 0.
+// blocks(), messages and tests), W's shape [in, out], whether it has a
+// bias, and whether the backward pass forms dL/dx = dy W^T through it (not
+// for the glimpse network's first two layers: neither the retina's patches
+// nor the location is trained, so nothing asks for their gradients). A
+// layer the configuration does not have has in = out = 0; a bias without
+// weights (the constant baseline) has in = 0.
 struct LayerSpec {
   LinearParams RamParams::*view;
   const char* name;
   int in, out;
   bool bias;
+  bool input_gradient;
 };
 constexpr int kLayerCount = 9;
 

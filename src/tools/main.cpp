@@ -60,7 +60,8 @@ const char* kUsage = R"(usage:
             [--dataset NAME] [--data DIR] [--untrained] [--sample] [--seed S] [--allow-other-data]
             the glimpse path, the patches seen and the guess after each glimpse
   ram bench [--core NAME] [--locator NAME] [--glimpses T] [--batch B] [--threads N] [--shards N]
-            [--canvas N] [--patch P] [--scales K] [--glimpse-scale S] [--unit-pixels U] [--seconds S]
+            [--canvas N] [--patch P] [--scales K] [--glimpse-scale S] [--unit-pixels U]
+            [--what-hidden N] [--where-hidden N] [--glimpse-hidden N] [--hidden N] [--seconds S]
   ram report [--check] [PAGE...]   the pages' numbers from docs/results/*.csv
             (--check: only say where a page disagrees; exit 1 if one does)
   ram plot  --out FILE.png [--x COLUMN] [--y COLUMN] [--percent] [--y-max V] [--title TEXT]
@@ -314,7 +315,8 @@ int command_plot(int argc, char** argv) {
 int command_bench(int argc, char** argv) {
   const Flags f(argc, argv, 2,
                 {"--core", "--locator", "--glimpses", "--batch", "--threads", "--shards", "--patch", "--scales",
-                 "--glimpse-scale", "--unit-pixels", "--canvas", "--seconds"},
+                 "--glimpse-scale", "--unit-pixels", "--canvas", "--what-hidden", "--where-hidden",
+                 "--glimpse-hidden", "--hidden", "--seconds"},
                 {});
   // The model flags read as `ram train` reads them, from bench's own defaults;
   // --canvas N: images of N x N (translated and cluttered MNIST), else 28 x 28.
