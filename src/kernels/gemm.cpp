@@ -477,16 +477,27 @@ void pack_panels(Trans trans, int K, int N, const T* B, int ldb, T* panels) {
   if (ldb < (trans == Trans::no ? N : K))
     throw std::invalid_argument("pack_column_panels: ldb=" + std::to_string(ldb) +
                                 " is shorter than a row of B");
-  for (int j0 = 0; j0 < N; j0 += kPanelColumns) {
-    const int w = std::min(kPanelColumns, N - j0);
-    T* panel = panels + static_cast<std::ptrdiff_t>(j0) * K;
-    if (trans == Trans::no) {  // rows k of B, columns j0 .. j0 + w
-      for (int k = 0; k < K; ++k)
-        std::memcpy(panel + static_cast<std::ptrdiff_t>(k) * w,
-                    B + static_cast<std::ptrdiff_t>(k) * ldb + j0, sizeof(T) * w);
-    } else {  // B^T's columns j0 .. j0 + w are B's rows j0 .. j0 + w
-      matrix_transpose(w, K, B + static_cast<std::ptrdiff_t>(j0) * ldb, ldb, panel, w);
+  if (trans == Trans::no) {
+    // Row k of B is cut into the strips' rows k. Along B's rows, not down
+    // each strip: B is read once, front to back, and every copy but the last
+    // strip's is one fixed size, which the compiler turns into vector moves
+    // (down the strips, each row a 4 KB jump at 1024 columns and a library
+    // call, it was the slower by far: docs/performance.md#what-was-cut).
+    const int full = N / kPanelColumns * kPanelColumns, w_last = N - full;
+    for (int k = 0; k < K; ++k) {
+      const T* row = B + static_cast<std::ptrdiff_t>(k) * ldb;
+      for (int j0 = 0; j0 < full; j0 += kPanelColumns)
+        std::memcpy(panels + static_cast<std::ptrdiff_t>(j0) * K + static_cast<std::ptrdiff_t>(k) * kPanelColumns,
+                    row + j0, sizeof(T) * kPanelColumns);
+      if (w_last > 0)
+        std::memcpy(panels + static_cast<std::ptrdiff_t>(full) * K + static_cast<std::ptrdiff_t>(k) * w_last,
+                    row + full, sizeof(T) * w_last);
     }
+    return;
+  }
+  for (int j0 = 0; j0 < N; j0 += kPanelColumns) {  // B^T's columns j0 .. j0 + w are B's rows j0 .. j0 + w
+    const int w = std::min(kPanelColumns, N - j0);
+    matrix_transpose(w, K, B + static_cast<std::ptrdiff_t>(j0) * ldb, ldb, panels + static_cast<std::ptrdiff_t>(j0) * K, w);
   }
 }
 

@@ -39,20 +39,26 @@ void WeightPanels::lay_out(const PanelMatrix* matrices, int count) {
 }
 
 void WeightPanels::fill(int part, int parts) {
-  int strip = 0;  // counts the strips of all copies, in the order of lay_out
+  int strip = 0;  // counts the strips of the W^T copies, in the order of lay_out
   for (std::size_t i = 0; i < matrices_.size(); ++i) {
     const PanelMatrix& m = matrices_[i];
-    // op(B) = W [in, out] into forward: strip j0 is W's columns j0 ..;
-    // op(B) = W^T [out, in] into backward: strip j0 is W's rows j0 ...
-    for (const Trans form : {Trans::no, Trans::yes}) {
-      real* panels = form == Trans::no ? copies_[i].forward : copies_[i].backward;
-      if (!panels) continue;
-      const int K = form == Trans::no ? m.in : m.out, N = form == Trans::no ? m.out : m.in;
-      for (int j0 = 0; j0 < N; j0 += kPanelColumns, ++strip) {
+    // op(B) = W [in, out] into forward: each part takes a block of whole
+    // strips, W's columns [j0, j1), and copies it along W's rows.
+    if (real* panels = copies_[i].forward) {
+      const int strips = (m.out + kPanelColumns - 1) / kPanelColumns;
+      const int j0 = strips * part / parts * kPanelColumns;
+      const int j1 = std::min(m.out, strips * (part + 1) / parts * kPanelColumns);
+      if (j0 < j1)
+        pack_column_panels(Trans::no, m.in, j1 - j0, m.W + j0, m.out, panels + static_cast<std::size_t>(j0) * m.in);
+    }
+    // op(B) = W^T [out, in] into backward: strip j0 is W's rows j0 ..; the
+    // parts take the strips in turn.
+    if (real* panels = copies_[i].backward) {
+      for (int j0 = 0; j0 < m.in; j0 += kPanelColumns, ++strip) {
         if (strip % parts != part) continue;
-        const real* source = form == Trans::no ? m.W + j0 : m.W + static_cast<std::size_t>(j0) * m.out;
-        pack_column_panels(form, K, std::min(kPanelColumns, N - j0), source, m.out,
-                           panels + static_cast<std::size_t>(j0) * K);
+        pack_column_panels(Trans::yes, m.out, std::min(kPanelColumns, m.in - j0),
+                           m.W + static_cast<std::size_t>(j0) * m.out, m.out,
+                           panels + static_cast<std::size_t>(j0) * m.out);
       }
     }
   }

@@ -41,7 +41,8 @@ class WeightPanels {
   // Decides which copies each of matrices[0, count) gets and sizes the
   // buffer for them (allocating only when it grows); copies nothing yet.
   void lay_out(const PanelMatrix* matrices, int count);
-  // Copies every parts-th strip of all copies, from the part-th on: called
+  // Copies part `part` of `parts`: block `part` of each W copy's strips,
+  // and every parts-th strip of the W^T copies, from the part-th on. Called
   // for every part in [0, parts), on any threads at once, it fills them all.
   void fill(int part, int parts);
   // Forgets the matrices: forward(i) and backward(i) become nullptr.
