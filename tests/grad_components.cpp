@@ -189,9 +189,13 @@ TEST_CASE("relu: backward against central differences") {
 // ---------------------------------------------------------------------------
 // glimpse_network.cpp
 
-TEST_CASE("glimpse_network: every parameter of what, where and join") {
+TEST_CASE("glimpse_network: every parameter of what, where and join, summed over steps") {
+  // T steps of B images each, laid out as an episode lays them out: step t's
+  // rows start `cap` rows after step t-1's, and the rows between (cap > B)
+  // belong to no image, so a weight gradient that read them, or summed fewer
+  // or other steps, would miss the finite differences.
   const ModelConfig c = small_config();
-  const int B = 3, G = c.glimpse_features(), Nw = c.what_hidden, Nl = c.where_hidden;
+  const int B = 3, T = 3, cap = B + 2, G = c.glimpse_features(), Nw = c.what_hidden, Nl = c.where_hidden;
   const int Ncat = Nw + Nl, Ng = c.glimpse_hidden;
   Parameters params(c), grads(c);
   std::vector<real> rho, l, proj;
@@ -201,38 +205,48 @@ TEST_CASE("glimpse_network: every parameter of what, where and join") {
   for (int attempt = 0; attempt < kSeedTries && !smooth; ++attempt) {
     Rng rng(mix_key(kSeed, 3, attempt));
     params.init_uniform(mix_key(kSeed, 3, attempt), 0.6);
-    rho = fd::uniform_vector(rng, B * G, 0, 1);     // [B, G] retina values in [0, 1]
-    l = fd::uniform_vector(rng, B * 2, -1, 1);      // [B, 2]
-    proj = fd::uniform_vector(rng, B * Ng, -1, 1);  // dL/dg
+    rho = fd::uniform_vector(rng, T * cap * G, 0, 1);     // [T, cap, G] retina values in [0, 1]
+    l = fd::uniform_vector(rng, T * cap * 2, -1, 1);      // [T, cap, 2]
+    proj = fd::uniform_vector(rng, T * cap * Ng, -1, 1);  // dL/dg_t
     const RamParams& p = params.views();
-    std::vector<real> pre_cat(B * Ncat), hcat(B * Ncat), pre_g(B * Ng);
-    linear_forward(B, rho.data(), G, p.what, pre_cat.data(), Ncat);
-    linear_forward(B, l.data(), 2, p.where, pre_cat.data() + Nw, Ncat);
+    std::vector<real> pre_cat(T * cap * Ncat), hcat(T * cap * Ncat), pre_g(T * cap * Ng);
+    linear_forward(T * cap, rho.data(), G, p.what, pre_cat.data(), Ncat);
+    linear_forward(T * cap, l.data(), 2, p.where, pre_cat.data() + Nw, Ncat);
     for (std::size_t i = 0; i < hcat.size(); ++i) hcat[i] = std::max(pre_cat[i], real(0));
-    linear_forward(B, hcat.data(), Ncat, p.join, pre_g.data(), Ng);
+    linear_forward(T * cap, hcat.data(), Ncat, p.join, pre_g.data(), Ng);
     smooth = min_abs(pre_cat) > kKinkMargin && min_abs(pre_g) > kKinkMargin;
   }
   REQUIRE(smooth);
-  std::vector<real> hcat(B * Ncat), g(B * Ng);
-  Step now;
-  now.B = B;
-  now.rho = rho.data();
-  now.l = l.data();
-  now.hcat = hcat.data();
-  now.g = g.data();
-  // L = sum proj * g
+  std::vector<real> hcat(T * cap * Ncat), g(T * cap * Ng);
+  auto step = [&](int t) {
+    Step now;
+    now.B = B;
+    now.rho = rho.data() + t * cap * G;
+    now.l = l.data() + t * cap * 2;
+    now.hcat = hcat.data() + t * cap * Ncat;
+    now.g = g.data() + t * cap * Ng;
+    return now;
+  };
+  // L = sum_t sum over the images' rows of proj_t . g_t
   auto loss = [&] {
-    glimpse_network_forward(c, params.views(), now);
-    return fd::dot(proj.data(), g.data(), g.size());
+    real L = 0;
+    for (int t = 0; t < T; ++t) {
+      glimpse_network_forward(c, params.views(), step(t));
+      L += fd::dot(proj.data() + t * cap * Ng, g.data() + t * cap * Ng, B * Ng);
+    }
+    return L;
   };
   loss();
   grads.zero();
-  std::vector<real> dg = proj, dhcat(B * Ncat);
-  StepGrads d;
-  d.dg = dg.data();
-  d.dhcat = dhcat.data();
-  glimpse_network_backward_rows(c, params.views(), now, d);
-  glimpse_network_backward_weights(c, params.views(), grads.views(), now, d);
+  std::vector<real> dg = proj, dhcat(T * cap * Ncat);
+  auto step_grads = [&](int t) {
+    StepGrads d;
+    d.dg = dg.data() + t * cap * Ng;
+    d.dhcat = dhcat.data() + t * cap * Ncat;
+    return d;
+  };
+  for (int t = 0; t < T; ++t) glimpse_network_backward_rows(c, params.views(), step(t), step_grads(t));
+  glimpse_network_backward_weights(c, params.views(), grads.views(), step(T - 1), step_grads(T - 1), T, cap);
   fd::check_parameter_gradients(params, grads,
                                 {"glimpse.what.W", "glimpse.what.b", "glimpse.where.W",
                                  "glimpse.where.b", "glimpse.join.W", "glimpse.join.b"},

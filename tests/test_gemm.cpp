@@ -558,3 +558,72 @@ TEST_CASE("gemm: a store with a bias and the rectifier has the bits of copy, acc
   both.bias = &bias;
   CHECK_THROWS_AS(gemm(Trans::no, Trans::no, 1, 1, 1, &A, 1, &B, 1, &C, 1, both), std::invalid_argument);
 }
+
+TEST_CASE("gemm_step_gradients: the bits of a call per step, on every path, alone and over a team") {
+  // A weight gradient summed over steps: S calls of gemm(yes, no, ...,
+  // accumulate) against one gemm_step_gradients, the steps walked forwards
+  // and backwards. Sizes: a narrow N (10, a call per step), edges of the
+  // tiles (17, 257), M past kPackMinRows (so the strips are copied, all the
+  // steps' rows in one block), and the glimpse network's 576 x 512 at the
+  // K of a shard at batch 32. The padding of A and B is NaN, so a step read
+  // from the wrong rows poisons C.
+  const int sizes[][3] = {{5, 10, 16}, {17, 257, 3}, {130, 200, 16}, {576, 512, 16}, {2, 128, 7}};
+  std::mt19937 rng(31);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  for (const auto& size : sizes)
+    for (int steps : {1, 3, 8})
+      for (bool backwards : {false, true}) {
+        const int M = size[0], N = size[1], K = size[2];
+        const int lda = M + 3, ldb = N + 5, ldc = N + 1;
+        const int rows = steps * K + 2;  // two rows of NaN padding after the steps
+        std::vector<float> A(static_cast<std::size_t>(rows) * lda, kNaN), B(static_cast<std::size_t>(rows) * ldb, kNaN);
+        for (int r = 0; r < steps * K; ++r) {
+          for (int i = 0; i < M; ++i) A[static_cast<std::size_t>(r) * lda + i] = uniform(rng);
+          for (int j = 0; j < N; ++j) B[static_cast<std::size_t>(r) * ldb + j] = uniform(rng);
+        }
+        std::vector<float> C0(static_cast<std::size_t>(M) * ldc, kSentinel);
+        for (int i = 0; i < M; ++i)
+          for (int j = 0; j < N; ++j) C0[static_cast<std::size_t>(i) * ldc + j] = uniform(rng);
+        // Step s at rows s * K, or (steps - 1 - s) * K walking backwards.
+        const int first = backwards ? steps - 1 : 0;
+        const std::ptrdiff_t step_a = (backwards ? -K : K) * static_cast<std::ptrdiff_t>(lda);
+        const std::ptrdiff_t step_b = (backwards ? -K : K) * static_cast<std::ptrdiff_t>(ldb);
+        const float* A_first = A.data() + static_cast<std::size_t>(first) * K * lda;
+        const float* B_first = B.data() + static_cast<std::size_t>(first) * K * ldb;
+        for (GemmPath path : gemm_paths_available()) {
+          CAPTURE(gemm_path_name(path));
+          CAPTURE(M);
+          CAPTURE(N);
+          CAPTURE(K);
+          CAPTURE(steps);
+          CAPTURE(backwards);
+          std::vector<float> C_calls = C0, C_steps = C0, C_team = C0;
+          for (int s = 0; s < steps; ++s)
+            gemm_with_path(path, Trans::yes, Trans::no, M, N, K, A_first + s * step_a, lda, B_first + s * step_b, ldb,
+                           C_calls.data(), ldc, true);
+          gemm_step_gradients_with_path(path, M, N, K, steps, A_first, lda, step_a, B_first, ldb, step_b,
+                                        C_steps.data(), ldc);
+          CHECK(same_bits(C_calls, C_steps));
+          ThreadPool pool(3);
+          pool.run_teams(1, [&](int) {
+            gemm_step_gradients_with_path(path, M, N, K, steps, A_first, lda, step_a, B_first, ldb, step_b,
+                                          C_team.data(), ldc);
+          });
+          CHECK(same_bits(C_calls, C_team));
+        }
+      }
+  // The steps in the other order sum to other bits: the check above sees the order.
+  {
+    const int M = 64, N = 64, K = 4, steps = 8;
+    std::vector<float> A(static_cast<std::size_t>(steps) * K * M), B(static_cast<std::size_t>(steps) * K * N);
+    for (float& x : A) x = uniform(rng);
+    for (float& x : B) x = uniform(rng);
+    std::vector<float> forwards(static_cast<std::size_t>(M) * N, 0.5f), backwards = forwards;
+    gemm_step_gradients(M, N, K, steps, A.data(), M, K * M, B.data(), N, K * N, forwards.data(), N);
+    gemm_step_gradients(M, N, K, steps, A.data() + (steps - 1) * K * M, M, -K * M, B.data() + (steps - 1) * K * N, N,
+                        -K * N, backwards.data(), N);
+    CHECK_FALSE(same_bits(forwards, backwards));
+  }
+  float C = 0, A = 1, B = 1;
+  CHECK_THROWS_AS(gemm_step_gradients(1, 1, 1, -1, &A, 1, 1, &B, 1, 1, &C, 1), std::invalid_argument);
+}

@@ -363,6 +363,24 @@ Cut cut_for_team(int M, int N, int K, int members, bool gradient) {
   return cut;
 }
 
+// The product cut for this thread's team, if it leads one: block(i0, rows,
+// j0, columns) for each part of C, on the team's members; or the whole of C
+// on this thread.
+template <class Block>
+void run_cut(int M, int N, int K, bool gradient, Block&& block) {
+  Team* const team = Team::this_thread_team();
+  const Cut cut = team ? cut_for_team(M, N, K, team->members(), gradient) : Cut{};
+  if (cut.parts() == 1) {
+    block(0, M, 0, N);
+    return;
+  }
+  team->run(cut.parts(), [&](int part) {
+    const int c = part % cut.column_parts, r = part / cut.column_parts;
+    const std::ptrdiff_t j0 = cut.column(c), i0 = cut.row(r);
+    block(i0, cut.row(r + 1) - i0, j0, cut.column(c + 1) - j0);
+  });
+}
+
 }  // namespace
 
 void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, int K,
@@ -383,17 +401,8 @@ void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, i
       }
     return;
   }
-  Team* const team = Team::this_thread_team();
   const bool gradient = trans_a == Trans::yes && trans_b == Trans::no;
-  const Cut cut = team ? cut_for_team(M, N, K, team->members(), gradient) : Cut{};
-  if (cut.parts() == 1) {
-    multiply_on_path(path, trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, epilogue);
-    return;
-  }
-  team->run(cut.parts(), [&](int part) {
-    const int c = part % cut.column_parts, r = part / cut.column_parts;
-    const std::ptrdiff_t j0 = cut.column(c), columns = cut.column(c + 1) - j0;
-    const std::ptrdiff_t i0 = cut.row(r), rows = cut.row(r + 1) - i0;
+  run_cut(M, N, K, gradient, [&](std::ptrdiff_t i0, std::ptrdiff_t rows, std::ptrdiff_t j0, std::ptrdiff_t columns) {
     Epilogue block = epilogue;  // the part's block of C, and of what the epilogue adds
     if (block.add) block.add += i0 * block.ld_add + j0;
     // Rows of op(A) are rows of A, or columns of A^T; columns of op(B) are
@@ -401,6 +410,69 @@ void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, i
     multiply_on_path(path, trans_a, trans_b, rows, columns, K, trans_a == Trans::no ? A + i0 * lda : A + i0, lda,
                      trans_b == Trans::no ? B + j0 : B + j0 * ldb, ldb, C + i0 * ldc + j0, ldc, block);
   });
+}
+
+namespace {
+
+// gemm_step_gradients on one path, arguments validated and M, N, K and
+// steps.count all at least 1. The scalar path runs the steps as calls of
+// its own.
+void step_gradients_on_path(GemmPath path, int M, int N, int K, const float* A, int lda, const float* B, int ldb,
+                            float* C, int ldc, const Blocks& steps) {
+  switch (path) {
+    case GemmPath::scalar:
+      for (int s = 0; s < steps.count; ++s)
+        gemm_scalar(Trans::yes, Trans::no, M, N, K, A + s * steps.step_a, lda, B + s * steps.step_b, ldb, C, ldc,
+                    Epilogue{C, ldc, false});
+      return;
+#ifdef RAM_X86_KERNELS
+    case GemmPath::avx2:
+      gemm_steps_avx2(M, N, K, A, lda, B, ldb, C, ldc, steps);
+      return;
+    case GemmPath::avx512:
+      gemm_steps_avx512(M, N, K, A, lda, B, ldb, C, ldc, steps);
+      return;
+#else
+    case GemmPath::avx2:
+    case GemmPath::avx512:
+      return;  // unreachable: gemm_step_gradients_with_path refused them
+#endif
+  }
+}
+
+void check_steps(int steps) {
+  if (steps < 0) throw std::invalid_argument("gemm_step_gradients: negative step count " + std::to_string(steps));
+}
+
+}  // namespace
+
+void gemm_step_gradients_with_path(GemmPath path, int M, int N, int K, int steps, const float* A, int lda,
+                                   std::ptrdiff_t step_a, const float* B, int ldb, std::ptrdiff_t step_b, float* C,
+                                   int ldc) {
+  if (!path_supported(path))
+    throw std::invalid_argument(std::string("gemm_step_gradients_with_path: this CPU or build cannot run path ") +
+                                gemm_path_name(path));
+  check_arguments(Trans::yes, Trans::no, M, N, K, A, lda, B, ldb, C, ldc);
+  check_steps(steps);
+  if (M == 0 || N == 0 || K == 0 || steps == 0) return;  // C += nothing
+  const Blocks blocks{steps, step_a, step_b};
+  // A team cuts C as for one step's gradient, with the work of all the steps.
+  run_cut(M, N, K * steps, true, [&](std::ptrdiff_t i0, std::ptrdiff_t rows, std::ptrdiff_t j0, std::ptrdiff_t columns) {
+    step_gradients_on_path(path, rows, columns, K, A + i0, lda, B + j0, ldb, C + i0 * ldc + j0, ldc, blocks);
+  });
+}
+
+void gemm_step_gradients(int M, int N, int K, int steps, const float* A, int lda, std::ptrdiff_t step_a,
+                         const float* B, int ldb, std::ptrdiff_t step_b, float* C, int ldc) {
+  gemm_step_gradients_with_path(gemm_active_path(), M, N, K, steps, A, lda, step_a, B, ldb, step_b, C, ldc);
+}
+
+// The double product has no kernel to keep C in cache: the steps are calls.
+void gemm_step_gradients(int M, int N, int K, int steps, const double* A, int lda, std::ptrdiff_t step_a,
+                         const double* B, int ldb, std::ptrdiff_t step_b, double* C, int ldc) {
+  check_steps(steps);
+  for (int s = 0; s < steps; ++s)
+    gemm(Trans::yes, Trans::no, M, N, K, A + s * step_a, lda, B + s * step_b, ldb, C, ldc, true);
 }
 
 void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, int K,

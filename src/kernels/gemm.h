@@ -15,6 +15,7 @@
 // which also stays forever as the reference every fast path is tested against.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,27 @@ void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, i
                     float* C, int ldc, bool accumulate);
 void gemm_with_path(GemmPath path, Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
                     const float* B, int ldb, float* C, int ldc, const GemmStore<float>& store);
+
+// A weight gradient summed over the steps of an episode, step after step:
+//
+//   C += op(A_0) B_0,  then C += op(A_1) B_1,  ...,  then C += op(A_{S-1}) B_{S-1}
+//
+// with op(A_s) = A_s^T, A_s = A + s * step_a stored [K, M] (row stride lda),
+// and B_s = B + s * step_b stored [K, N] (ldb): the bits of S calls
+// gemm(Trans::yes, Trans::no, M, N, K, A_s, lda, B_s, ldb, C, ldc, true) in
+// turn. Why: a layer applied at every step has dW = sum_t x_t^T dy_t, and
+// each step's K is only a shard's images (16 at batch 32). Call by call,
+// every step read and wrote the whole of dW (over a megabyte for a layer
+// 576 x 512), for K multiply-adds an element; here each tile of C stays in
+// L1 through all the steps. The steps may be walked backwards (negative
+// step_a, step_b), as a backward pass meets them.
+void gemm_step_gradients(int M, int N, int K, int steps, const float* A, int lda, std::ptrdiff_t step_a,
+                         const float* B, int ldb, std::ptrdiff_t step_b, float* C, int ldc);
+void gemm_step_gradients(int M, int N, int K, int steps, const double* A, int lda, std::ptrdiff_t step_a,
+                         const double* B, int ldb, std::ptrdiff_t step_b, double* C, int ldc);
+void gemm_step_gradients_with_path(GemmPath path, int M, int N, int K, int steps, const float* A, int lda,
+                                   std::ptrdiff_t step_a, const float* B, int ldb, std::ptrdiff_t step_b, float* C,
+                                   int ldc);
 
 // Paths this CPU and this build can run, scalar first.
 std::vector<GemmPath> gemm_paths_available();

@@ -55,6 +55,11 @@ void gemm_avx2(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A
   gemm_tiled<Avx2>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, epilogue);
 }
 
+void gemm_steps_avx2(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                     const Blocks& steps) {
+  gemm_tiled_steps<Avx2>(M, N, K, A, lda, B, ldb, C, ldc, steps);
+}
+
 double fma_loop_avx2(long long rounds) { return fma_loop<Avx2>(rounds); }
 
 void transpose_avx2(int rows, int columns, const float* S, int lds, float* P, int ldp) {

@@ -67,4 +67,9 @@ void gemm_avx512(Trans trans_a, Trans trans_b, int M, int N, int K, const float*
   gemm_tiled<Avx512>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, epilogue);
 }
 
+void gemm_steps_avx512(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                       const Blocks& steps) {
+  gemm_tiled_steps<Avx512>(M, N, K, A, lda, B, ldb, C, ldc, steps);
+}
+
 double fma_loop_avx512(long long rounds) { return fma_loop<Avx512>(rounds); }

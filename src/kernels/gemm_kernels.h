@@ -36,6 +36,17 @@ struct Epilogue {
 // rows, so that each block still copies its panels.
 constexpr int kPackMinRows = 128;
 
+// A product summed over `count` blocks of its inner dimension in turn
+// (gemm_step_gradients, gemm.h): block b reads op(A) from A + b * step_a and
+// op(B) from B + b * step_b, each K deep, and adds its own sum to C. One
+// block, {1, 0, 0}, is the plain product. (An aggregate, like Epilogue: a
+// constructor would be an inline function compiled into both kernel files,
+// with their different instruction sets; gemm_tiles.h says why that breaks.)
+struct Blocks {
+  int count;
+  std::ptrdiff_t step_a, step_b;
+};
+
 #ifdef RAM_X86_KERNELS
 
 // The product of gemm.h for arguments already validated by gemm.cpp, with
@@ -44,6 +55,12 @@ void gemm_avx2(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A
                const float* B, int ldb, float* C, int ldc, const Epilogue& epilogue);
 void gemm_avx512(Trans trans_a, Trans trans_b, int M, int N, int K, const float* A, int lda,
                  const float* B, int ldb, float* C, int ldc, const Epilogue& epilogue);
+// gemm_step_gradients (gemm.h) for arguments already validated, M, N, K and
+// steps.count all at least 1.
+void gemm_steps_avx2(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                     const Blocks& steps);
+void gemm_steps_avx512(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                       const Blocks& steps);
 
 // P[c, r] = S[r, c] for S [rows, columns] (gemm_tiles.h's blocked transpose
 // in AVX registers; AVX-512 machines run it too).

@@ -197,9 +197,24 @@ void multiply_tile(int K, const float* A, std::ptrdiff_t lda, const float* B, st
   }
 }
 
+// The tile over Blocks (gemm_kernels.h): block after block, each block's sum
+// from 0 over its own K and then added to the tile of C as the epilogue
+// says, the next block adding to what the last one stored. So each block is
+// the same sum as a gemm call of its own, while the tile stays in L1 between
+// the blocks: `count` calls would each read and write the whole of C.
+template <class Simd, Trans TransA, int Rows, int Vectors, bool MaskLast>
+void multiply_tile_blocks(int K, const float* A, std::ptrdiff_t lda, const float* B, std::ptrdiff_t ldb,
+                          float* C, std::ptrdiff_t ldc, typename Simd::Mask last, const float* add,
+                          const Epilogue& epilogue, const Blocks& blocks) {
+  for (int block = 0; block < blocks.count; ++block)
+    multiply_tile<Simd, TransA, Rows, Vectors, MaskLast>(K, A + block * blocks.step_a, lda, B + block * blocks.step_b,
+                                                         ldb, C, ldc, last, add, epilogue);
+}
+
 template <class Simd>
 using TileFunction = void (*)(int, const float*, std::ptrdiff_t, const float*, std::ptrdiff_t,
-                              float*, std::ptrdiff_t, typename Simd::Mask, const float*, const Epilogue&);
+                              float*, std::ptrdiff_t, typename Simd::Mask, const float*, const Epilogue&,
+                              const Blocks&);
 
 // Every broadcast tile the edges of C can need: entry
 // ((masked * kTileRows) + rows - 1) * kTileVectors + vectors - 1.
@@ -212,7 +227,7 @@ template <class Simd, Trans TransA, int... Index>
 constexpr TileTable<Simd, TransA> make_tile_table(std::integer_sequence<int, Index...>) {
   constexpr int R = Simd::kTileRows, V = Simd::kTileVectors;
   return {
-      {multiply_tile<Simd, TransA, Index % (R * V) / V + 1, Index % V + 1, (Index >= R * V)>...}};
+      {multiply_tile_blocks<Simd, TransA, Index % (R * V) / V + 1, Index % V + 1, (Index >= R * V)>...}};
 }
 
 // strip [K, columns] = B[:, 0 .. columns), rows kColumns apart: one panel
@@ -230,18 +245,21 @@ void pack_strip(int K, int columns, const float* B, std::ptrdiff_t ldb, float* s
   }
 }
 
-// C = epilogue(op(A) * B) for B [K, N] with contiguous rows. With
-// pack_strips, each panel of B is first copied into a contiguous block.
+// C = epilogue(op(A) * B) for B [K, N] with contiguous rows, over `blocks`
+// (one, unless gemm_step_gradients asks for more). With pack_strips, each
+// panel of B is first copied into a contiguous block, the blocks' rows one
+// after another.
 template <class Simd, Trans TransA>
 void multiply_tiles(int M, int N, int K, const float* A, std::ptrdiff_t lda, const float* B,
                     std::ptrdiff_t ldb, float* C, std::ptrdiff_t ldc, const Epilogue& epilogue,
-                    bool pack_strips = false) {
+                    bool pack_strips = false, const Blocks& blocks = Blocks{1, 0, 0}) {
   constexpr int L = Simd::kLanes;
   constexpr int kRows = Simd::kTileRows, kVectors = Simd::kTileVectors;
   constexpr int kColumns = kVectors * L;
   static constexpr TileTable<Simd, TransA> kTiles =
       make_tile_table<Simd, TransA>(std::make_integer_sequence<int, 2 * kRows * kVectors>());
-  float* const strip = pack_strips ? pack_buffer(static_cast<std::size_t>(K) * kColumns) : nullptr;
+  const std::ptrdiff_t strip_block = static_cast<std::ptrdiff_t>(K) * kColumns;
+  float* const strip = pack_strips ? pack_buffer(static_cast<std::size_t>(blocks.count) * strip_block) : nullptr;
 
   // Column panels outside, row tiles inside: a panel of B (K x kColumns) is
   // reused by every row tile while it is still in cache.
@@ -252,16 +270,20 @@ void multiply_tiles(int M, int N, int K, const float* A, std::ptrdiff_t lda, con
     const typename Simd::Mask last = Simd::first_lanes(columns - (vectors - 1) * L);
     const float* B_panel = B + j0;
     std::ptrdiff_t ld_panel = ldb;
+    Blocks panel_blocks = blocks;
     if (pack_strips) {
-      pack_strip<Simd>(K, columns, B + j0, ldb, strip, kColumns);
+      for (int block = 0; block < blocks.count; ++block)
+        pack_strip<Simd>(K, columns, B + block * blocks.step_b + j0, ldb, strip + block * strip_block, kColumns);
       B_panel = strip;
       ld_panel = kColumns;
+      panel_blocks.step_b = strip_block;
     }
     for (int i0 = 0; i0 < M; i0 += kRows) {
       const int rows = M - i0 < kRows ? M - i0 : kRows;
       const float* A_tile = TransA == Trans::no ? A + i0 * lda : A + i0;
       kTiles.shapes[(masked * kRows + rows - 1) * kVectors + vectors - 1](
-          K, A_tile, lda, B_panel, ld_panel, C + i0 * ldc + j0, ldc, last, add_at(epilogue, i0, j0), epilogue);
+          K, A_tile, lda, B_panel, ld_panel, C + i0 * ldc + j0, ldc, last, add_at(epilogue, i0, j0), epilogue,
+          panel_blocks);
     }
   }
 }
@@ -475,6 +497,25 @@ void gemm_tiled(Trans trans_a, Trans trans_b, int M, int N, int K, const float* 
     const bool pack_strips = trans_b == Trans::no && M >= kPackMinRows && ldb > Simd::kTileVectors * Simd::kLanes;
     multiply_tiles<Simd, Trans::yes>(M, N, K, A, lda, B_rows, ld_rows, C, ldc, epilogue, pack_strips);
   }
+}
+
+// C += op(A_s)^T B_s for the steps s of gemm_step_gradients (gemm.h),
+// arguments validated and M, N, K, steps >= 1. A weight gradient of N at
+// least a vector wide runs on broadcast tiles over the steps as Blocks, each
+// block the sum gemm_tiled forms for one step; a narrower one, on C^T
+// tiles, calls gemm_tiled step by step.
+template <class Simd>
+void gemm_tiled_steps(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                      const Blocks& steps) {
+  const Epilogue accumulate{C, ldc, false};
+  if (N < Simd::kLanes) {
+    for (int s = 0; s < steps.count; ++s)
+      gemm_tiled<Simd>(Trans::yes, Trans::no, M, N, K, A + s * steps.step_a, lda, B + s * steps.step_b, ldb, C, ldc,
+                       accumulate);
+    return;
+  }
+  const bool pack_strips = M >= kPackMinRows && ldb > Simd::kTileVectors * Simd::kLanes;
+  multiply_tiles<Simd, Trans::yes>(M, N, K, A, lda, B, ldb, C, ldc, accumulate, pack_strips, steps);
 }
 
 // ---------------------------------------------------------------------------

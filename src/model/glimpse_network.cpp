@@ -44,16 +44,22 @@ void glimpse_network_backward_rows(const ModelConfig& config, const RamParams& p
   relu_backward(B, ld_cat, now.hcat, ld_cat, d.dhcat, ld_cat);
 }
 
-// The weights' share of one step, from the gradients the first half made:
-//   dW_join  += hcat^T da_g,                 db_join  += sum_rows da_g
-//   dW_what  += rho^T dhcat[:, 0:128],       db_what  += sum_rows dhcat[:, 0:128]
-//   dW_where += l^T dhcat[:, 128:256],       db_where += sum_rows dhcat[:, 128:256]
-// Neither rho nor l is trained, so no input gradient is formed.
+// The weights' share, from the gradients the first half made, summed over
+// the steps t = T, T - 1, ..., 1 in turn:
+//   dW_join  += hcat_t^T da_g,t,                db_join  += sum_rows da_g,t
+//   dW_what  += rho_t^T dhcat_t[:, 0:128],      db_what  += sum_rows dhcat_t[:, 0:128]
+//   dW_where += l_t^T dhcat_t[:, 128:256],      db_where += sum_rows dhcat_t[:, 128:256]
+// Each product is one pass over its dW for all the steps (the bits of a
+// pass per step: linear_backward_weight_steps). Neither rho nor l is
+// trained, so no input gradient is formed.
 void glimpse_network_backward_weights(const ModelConfig& config, const RamParams& p, const RamParams& grad,
-                                      const Step& now, const StepGrads& d) {
-  const int B = now.B, Nw = config.what_hidden, ld_cat = Nw + config.where_hidden, Ng = config.glimpse_hidden;
+                                      const Step& last, const StepGrads& d_last, int steps, int step_rows) {
+  const int B = last.B, Nw = config.what_hidden, ld_cat = Nw + config.where_hidden, Ng = config.glimpse_hidden;
   const int G = config.glimpse_features();
-  linear_backward(B, now.hcat, ld_cat, d.dg, Ng, p.join, grad.join, nullptr, 0, false);
-  linear_backward(B, now.rho, G, d.dhcat, ld_cat, p.what, grad.what, nullptr, 0, false);
-  linear_backward(B, now.l, 2, d.dhcat + Nw, ld_cat, p.where, grad.where, nullptr, 0, false);
+  // From one step's rows to the step before's, in each buffer.
+  auto back = [&](int ld) { return -static_cast<std::ptrdiff_t>(step_rows) * ld; };
+  linear_backward_weight_steps(B, steps, last.hcat, ld_cat, back(ld_cat), d_last.dg, Ng, back(Ng), p.join, grad.join);
+  linear_backward_weight_steps(B, steps, last.rho, G, back(G), d_last.dhcat, ld_cat, back(ld_cat), p.what, grad.what);
+  linear_backward_weight_steps(B, steps, last.l, 2, back(2), d_last.dhcat + Nw, ld_cat, back(ld_cat), p.where,
+                               grad.where);
 }

@@ -14,9 +14,11 @@ void glimpse_network_forward(const ModelConfig& config, const RamParams& p, cons
 // d.dg [B, 256], dL/dg_t, and overwrites it with the gradient at g's
 // pre-activation; it writes d.dhcat [B, 256], the gradient at [h_g, h_l]'s
 // pre-activations. Its rows are the images' own, so now.B may span several
-// steps' rows at once (ram.cpp). The second adds the weights' share of one
-// step from those two. Both stop at rho and l.
+// steps' rows at once (ram.cpp). The second adds the weights' share of
+// `steps` steps from those two, from the step of `last` and `d_last` back,
+// each step's rows `step_rows` rows before the next one's. Both stop at rho
+// and l.
 void glimpse_network_backward_rows(const ModelConfig& config, const RamParams& p, const Step& now,
                                    const StepGrads& d);
 void glimpse_network_backward_weights(const ModelConfig& config, const RamParams& p, const RamParams& grad,
-                                      const Step& now, const StepGrads& d);
+                                      const Step& last, const StepGrads& d_last, int steps, int step_rows);

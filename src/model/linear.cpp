@@ -58,6 +58,13 @@ void linear_backward(int B, const real* x, int ldx, const real* dy, int lddy,
   if (dx) linear_backward_input(B, dy, lddy, p, dx, lddx, accumulate_dx);
 }
 
+void linear_backward_weight_steps(int B, int steps, const real* x, int ldx, std::ptrdiff_t step_x, const real* dy,
+                                  int lddy, std::ptrdiff_t step_dy, const LinearParams& p, const LinearParams& grad) {
+  gemm_step_gradients(p.in, p.out, B, steps, x, ldx, step_x, dy, lddy, step_dy, grad.W, p.out);
+  if (grad.b)
+    for (int s = 0; s < steps; ++s) add_row_sums(B, p.out, dy + s * step_dy, lddy, grad.b);
+}
+
 void linear_backward_input(int B, const real* dy, int lddy, const LinearParams& p, real* dx, int lddx,
                            bool accumulate_dx) {
   if (p.Wt_panels)  // the same product with W^T stored: Parameters::refresh_panels

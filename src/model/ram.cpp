@@ -319,7 +319,8 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
   // loop's end: the gated cores' dg_t, then the glimpse network's passes
   // through the rows, over all T steps at once when the batch fills the
   // episode (no rows between the steps), as products of T * B rows; then its
-  // weights' share step by step, from t = T down to 1 as the loop would.
+  // weights' share, summed from t = T down to 1 as the loop would, in one
+  // pass over each weight gradient.
   core_input_gradients(c, p, ep);                      // the gated cores: dz_t -> dg_t
   if (B == ep.capacity) {
     Step all = ep.step(0);
@@ -328,7 +329,7 @@ EpisodeLoss episode_backward(const Parameters& params, Parameters& grads, Episod
   } else {
     for (int s = 0; s < T; ++s) glimpse_network_backward_rows(c, p, ep.step(s), ep.grads(s));
   }
-  for (int s = T - 1; s >= 0; --s) glimpse_network_backward_weights(c, p, dp, ep.step(s), ep.grads(s));
+  glimpse_network_backward_weights(c, p, dp, ep.step(T - 1), ep.grads(T - 1), T, ep.capacity);
   core_weight_gradients(c, p, dp, ep);  // the gated cores' weights, over all T steps at once
   for (int r = 0; r < B; ++r) {
     loss.reward += ep.R[r];  // R_1: everything the episode earned
